@@ -1,0 +1,43 @@
+/*
+ * conf/conf.h - s3iamd configuration: one table of keys, embedded defaults, layered sources.
+ *
+ * Every setting has a name ("listen"), an environment variable (S3IAM_LISTEN), a command-line
+ * flag (--listen) and a default written as text and parsed by the same code as user input.
+ * Sources are applied in order defaults < environment < command line; the origin of each value
+ * is remembered for --print-config.  Errors from every source are collected and reported
+ * together before the server starts.
+ */
+#ifndef S3IAM_CONF_CONF_H
+#define S3IAM_CONF_CONF_H
+
+#include <stddef.h>
+
+struct s3_config {
+    char *listen;            /* "localhost:4566" = 127.0.0.1 and ::1 */
+    char *data_dir;
+    char *region;
+    char *account_id;        /* 12 digits */
+    char *root_akid;
+    char *root_secret;
+    char *init_file;         /* optional seed file, "" = none */
+    char *log_level;         /* debug | info | warn | error */
+    char *domain;            /* comma-separated host suffixes for virtual-host addressing */
+    int fsync;
+    long threads;            /* worker threads for the HTTP server (0 = one per connection) */
+    long max_skew_s;         /* SigV4 clock skew tolerance */
+    long long max_xml_body;  /* bytes */
+    long long max_object;    /* bytes, largest single PUT */
+    int access_log;          /* one line per request */
+};
+
+enum conf_action { CONF_RUN = 0, CONF_EXIT_OK, CONF_EXIT_ERR, CONF_PROBE };
+
+/* Fill cfg from defaults, environment and argv.  Returns CONF_RUN to start the server,
+ * CONF_PROBE for --probe (health check of a running server), CONF_EXIT_OK after --help/--version/--print-config/--check-config, CONF_EXIT_ERR after
+ * printing every error to stderr.  argv is not modified. */
+enum conf_action conf_load(struct s3_config *cfg, int argc, char **argv);
+/* Print "name = value (origin)" for every key to stdout. */
+void conf_print(const struct s3_config *cfg);
+void conf_release(struct s3_config *cfg);
+
+#endif
