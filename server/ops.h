@@ -45,6 +45,17 @@ s3_err op_get_bucket_versioning(struct s3_req *r);
 s3_err op_put_bucket_versioning(struct s3_req *r);
 s3_err op_get_bucket_acl(struct s3_req *r);
 s3_err op_get_bucket_ownership(struct s3_req *r);
+/* s3_bucket_ctl.c */
+s3_err op_get_public_access_block(struct s3_req *r);
+s3_err op_put_public_access_block(struct s3_req *r);
+s3_err op_delete_public_access_block(struct s3_req *r);
+s3_err op_get_bucket_policy(struct s3_req *r);
+s3_err op_put_bucket_policy(struct s3_req *r);
+s3_err op_delete_bucket_policy(struct s3_req *r);
+s3_err op_get_bucket_policy_status(struct s3_req *r);
+s3_err op_get_bucket_encryption(struct s3_req *r);
+s3_err op_put_bucket_encryption(struct s3_req *r);
+s3_err op_delete_bucket_encryption(struct s3_req *r);
 /* s3_list.c */
 s3_err op_list_objects(struct s3_req *r);
 s3_err op_list_objects_v2(struct s3_req *r);
@@ -84,6 +95,10 @@ s3_err s3_parse_tagging_header(struct s3_req *r, const char *v, struct stor_kvs 
 void s3_http_date(int64_t ms, char out[64]);
 /* Parse an HTTP date; -1 if invalid. */
 int64_t s3_parse_http_date(const char *s);
+/* Parse a Range header against an object of size bytes.  Returns 1 with [*off, *off+*len)
+ * for a satisfiable single range, 0 to serve the whole object (absent, multi-range or
+ * unparseable header: S3 ignores those), -1 for an unsatisfiable range (416). */
+int s3_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len);
 /* Valid S3 bucket name (the rules for new buckets). */
 int s3_bucket_name_valid(const char *name, const char **why);
 /* Maps the storage checksum enum to the lib one and back. */

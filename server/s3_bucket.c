@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/ops.h"
+#include "server/s3_ctl.h"
 #include "server/xml.h"
 
 s3_err op_list_buckets(struct s3_req *r)
@@ -77,6 +78,8 @@ s3_err op_create_bucket(struct s3_req *r)
     if (e == S3E_BUCKET_OWNED)
         return req_fail(r, e, "Your previous request to create the named bucket succeeded and you already own it.");
     if (e != S3_OK)
+        return e;
+    if ((e = pab_bucket_init(r->srv, r->bucket)) != S3_OK)
         return e;
     resp_headerf(r, "Location", "/%s", r->bucket);
     return S3_OK;

@@ -76,9 +76,7 @@ out:
     return e;
 }
 
-/* Parse a Range header against size.  Returns 1 with [*off, *off+*len) for a satisfiable
- * single range, 0 to serve the whole object (absent or ignorable header), -1 for 416. */
-static int parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
+int s3_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
 {
     const char *p;
     char *end;
@@ -185,7 +183,7 @@ static s3_err get_or_head(struct s3_req *r, int head)
     }
     s3_object_headers(r, &o);
     len = o.size;
-    rg = parse_range(req_header(r, "range"), o.size, &off, &len);
+    rg = s3_parse_range(req_header(r, "range"), o.size, &off, &len);
     if (rg < 0) {
         resp_headerf(r, "Content-Range", "bytes */%llu", (unsigned long long)o.size);
         e = req_fail(r, S3E_INVALID_RANGE, "The requested range (%s) is not satisfiable for an object of %llu bytes.",

@@ -1,0 +1,172 @@
+/* t/unit/check_server.c - server-side parsers: bucket names, ranges, dates, XML safety,
+ * configuration. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "server/ops.h"
+#include "server/xml.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct name_case {
+    const char *name;
+    int valid;
+};
+static const struct name_case name_cases[] = {
+    { "abc", 1 },           { "my-bucket.v2", 1 },   { "ab", 0 },
+    { "a23456789012345678901234567890123456789012345678901234567890123", 1 },
+    { "a234567890123456789012345678901234567890123456789012345678901234", 0 },
+    { "MyBucket", 0 },      { "-bucket", 0 },        { "bucket-", 0 },
+    { "bu..cket", 0 },      { "bu.-cket", 0 },       { "bu-.cket", 0 },
+    { "192.168.5.4", 0 },   { "xn--bucket", 0 },     { "bucket-s3alias", 0 },
+    { "bucket--ol-s3", 0 }, { "under_score", 0 },    { "../../etc", 0 },
+    { "sthree-x", 0 },      { "1bucket", 1 },
+};
+
+START_TEST(bucket_names)
+{
+    const struct name_case *c = &name_cases[_i];
+    const char *why = NULL;
+    int got = s3_bucket_name_valid(c->name, &why);
+    ck_assert_msg(got == c->valid, "%s: expected %d got %d", c->name, c->valid, got);
+    if (!got)
+        ck_assert_ptr_nonnull(why);
+}
+END_TEST
+
+struct range_case {
+    const char *hdr;
+    uint64_t size;
+    int rc;
+    uint64_t off, len;
+};
+static const struct range_case range_cases[] = {
+    { NULL, 10, 0, 0, 0 },
+    { "bytes=0-4", 10, 1, 0, 5 },
+    { "bytes=5-", 10, 1, 5, 5 },
+    { "bytes=-3", 10, 1, 7, 3 },
+    { "bytes=-30", 10, 1, 0, 10 },
+    { "bytes=8-100", 10, 1, 8, 2 },
+    { "bytes=10-", 10, -1, 0, 0 },
+    { "bytes=10-20", 10, -1, 0, 0 },
+    { "bytes=-0", 10, -1, 0, 0 },
+    { "bytes=0-0", 0, -1, 0, 0 },
+    { "bytes=5-2", 10, 0, 0, 0 },
+    { "bytes=0-1,3-4", 10, 0, 0, 0 },
+    { "items=0-1", 10, 0, 0, 0 },
+    { "bytes=x-1", 10, 0, 0, 0 },
+};
+
+START_TEST(ranges)
+{
+    const struct range_case *c = &range_cases[_i];
+    uint64_t off = 0, len = 0;
+    int rc = s3_parse_range(c->hdr, c->size, &off, &len);
+    ck_assert_msg(rc == c->rc, "%s: rc %d, want %d", c->hdr ? c->hdr : "(none)", rc, c->rc);
+    if (rc == 1) {
+        ck_assert_uint_eq(off, c->off);
+        ck_assert_uint_eq(len, c->len);
+    }
+}
+END_TEST
+
+START_TEST(http_dates)
+{
+    char buf[64];
+    ck_assert_int_eq(s3_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777000LL);
+    ck_assert_int_eq(s3_parse_http_date("1994-11-06T08:49:37Z"), 784111777000LL);
+    ck_assert_int_eq(s3_parse_http_date("yesterday"), -1);
+    s3_http_date(784111777123LL, buf);
+    ck_assert_str_eq(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+END_TEST
+
+/* XML: well-formed documents parse; DTDs, entities and wrong roots are MalformedXML, and no
+ * external file is ever read. */
+START_TEST(xml_safety)
+{
+    struct xml_doc *d = NULL;
+    const char *why;
+    const char *ok = "<Delete><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key></Object></Delete>";
+    ck_assert_int_eq(xml_parse(s3_cstr(ok), "Delete", &d, &why), S3_OK);
+    ck_assert_uint_eq(xml_count(xml_root(d), "Object"), 2);
+    char *k = xml_child_text(xml_child(xml_root(d), "Object"), "Key");
+    ck_assert_str_eq(k, "a&b");
+    free(k);
+    xml_free(d);
+
+    const char *xxe = "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                      "<Delete><Object><Key>&x;</Key></Object></Delete>";
+    ck_assert_int_eq(xml_parse(s3_cstr(xxe), "Delete", &d, &why), S3E_MALFORMED_XML);
+    ck_assert_ptr_null(d);
+    const char *bomb = "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+                       "<Delete>&b;</Delete>";
+    ck_assert_int_eq(xml_parse(s3_cstr(bomb), "Delete", &d, &why), S3E_MALFORMED_XML);
+    ck_assert_int_eq(xml_parse(s3_cstr("<Delete><Object>"), "Delete", &d, &why), S3E_MALFORMED_XML);
+    ck_assert_int_eq(xml_parse(s3_cstr("<Other/>"), "Delete", &d, &why), S3E_MALFORMED_XML);
+    ck_assert_int_eq(xml_parse(s3_cstr(""), "Delete", &d, &why), S3E_MALFORMED_XML);
+}
+END_TEST
+
+START_TEST(xml_writer_escapes)
+{
+    struct s3_buf b;
+    struct xml_w w;
+    buf_init(&b, 0);
+    xw_begin(&w, &b, "R", NULL);
+    xw_elem(&w, "K", "<a&'\"b>");
+    xw_end(&w);
+    ck_assert_ptr_nonnull(strstr(b.p, "<K>&lt;a&amp;&apos;&quot;b&gt;</K></R>"));
+    buf_release(&b);
+}
+END_TEST
+
+START_TEST(config_layers)
+{
+    struct s3_config cfg;
+    char *argv[] = { "s3iamd", "--listen", "127.0.0.1:9000", "--fsync", "--max-xml-body=2M", NULL };
+    setenv("S3IAM_REGION", "eu-west-1", 1);
+    setenv("S3IAM_LISTEN", "0.0.0.0:1", 1);
+    ck_assert_int_eq(conf_load(&cfg, 5, argv), CONF_RUN);
+    ck_assert_str_eq(cfg.listen, "127.0.0.1:9000");   /* CLI beats environment */
+    ck_assert_str_eq(cfg.region, "eu-west-1");        /* environment beats default */
+    ck_assert_int_eq(cfg.fsync, 1);
+    ck_assert_int_eq(cfg.max_xml_body, 2 * 1024 * 1024);
+    ck_assert_str_eq(cfg.data_dir, "./data");
+    conf_release(&cfg);
+    unsetenv("S3IAM_LISTEN");
+
+    char *bad[] = { "s3iamd", "--account-id", "12", "--threads", "x", "--nope", NULL };
+    ck_assert_int_eq(conf_load(&cfg, 6, bad), CONF_EXIT_ERR);
+    conf_release(&cfg);
+    unsetenv("S3IAM_REGION");
+}
+END_TEST
+
+static Suite *server_suite(void)
+{
+    Suite *s = suite_create("server");
+    TCase *tc = tcase_create("parsers");
+    tcase_add_loop_test(tc, bucket_names, 0, ARRAY_LEN(name_cases));
+    tcase_add_loop_test(tc, ranges, 0, ARRAY_LEN(range_cases));
+    tcase_add_test(tc, http_dates);
+    tcase_add_test(tc, xml_safety);
+    tcase_add_test(tc, xml_writer_escapes);
+    tcase_add_test(tc, config_layers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(server_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
