@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "lib/log.h"
+#include "server/ap.h"
 #include "server/authn.h"
 #include "server/errors.h"
 #include "server/iam_api.h"
@@ -541,8 +542,9 @@ static s3_err begin_request(struct MHD_Connection *c, struct s3_req *r, const ch
             return req_fail(r, e, NULL);
         break;
     case SVC_S3CONTROL:
-        return req_fail(r, S3E_NOT_IMPLEMENTED, "S3 Control (%.*s) is not implemented yet.", (int)r->raw_path.len,
-                        r->raw_path.p);
+        if (r->who.kind == PRIN_ANONYMOUS)
+            return req_fail(r, S3E_ACCESS_DENIED, "S3 Control requests must be signed.");
+        break;
     default:
         break;
     }
@@ -564,6 +566,8 @@ static s3_err run_request(struct s3_req *r)
         return req_fail(r, query_api_dispatch(r), NULL);
     case SVC_S3:
         return req_fail(r, r->op->handler(r), NULL);
+    case SVC_S3CONTROL:
+        return req_fail(r, s3control_dispatch(r), NULL);
     default:
         return req_fail(r, S3E_NOT_IMPLEMENTED, NULL);
     }

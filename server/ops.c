@@ -12,12 +12,12 @@ static const struct s3_op s3_ops[] = {
     /* service */
     { "ListBuckets", "GET", RES_SERVICE, NULL, NULL, "s3:ListAllMyBuckets", 0, op_list_buckets },
     /* bucket */
-    { "GetBucketLocation", "GET", RES_BUCKET, "location", NULL, "s3:GetBucketLocation", 0, op_get_bucket_location },
+    { "GetBucketLocation", "GET", RES_BUCKET, "location", NULL, "s3:GetBucketLocation", OP_VIA_AP, op_get_bucket_location },
     { "GetBucketVersioning", "GET", RES_BUCKET, "versioning", NULL, "s3:GetBucketVersioning", 0, op_get_bucket_versioning },
     { "PutBucketVersioning", "PUT", RES_BUCKET, "versioning", NULL, "s3:PutBucketVersioning", OP_BODY_XML, op_put_bucket_versioning },
-    { "GetBucketAcl", "GET", RES_BUCKET, "acl", NULL, "s3:GetBucketAcl", 0, op_get_bucket_acl },
+    { "GetBucketAcl", "GET", RES_BUCKET, "acl", NULL, "s3:GetBucketAcl", OP_VIA_AP, op_get_bucket_acl },
     { "GetBucketOwnershipControls", "GET", RES_BUCKET, "ownershipControls", NULL, "s3:GetBucketOwnershipControls", 0, op_get_bucket_ownership },
-    { "GetBucketPolicy", "GET", RES_BUCKET, "policy", NULL, "s3:GetBucketPolicy", 0, op_get_bucket_policy },
+    { "GetBucketPolicy", "GET", RES_BUCKET, "policy", NULL, "s3:GetBucketPolicy", OP_VIA_AP, op_get_bucket_policy },
     { "PutBucketPolicy", "PUT", RES_BUCKET, "policy", NULL, "s3:PutBucketPolicy", OP_BODY_XML, op_put_bucket_policy },
     { "DeleteBucketPolicy", "DELETE", RES_BUCKET, "policy", NULL, "s3:DeleteBucketPolicy", 0, op_delete_bucket_policy },
     { "GetBucketPolicyStatus", "GET", RES_BUCKET, "policyStatus", NULL, "s3:GetBucketPolicyStatus", 0, op_get_bucket_policy_status },
@@ -27,33 +27,33 @@ static const struct s3_op s3_ops[] = {
     { "GetBucketEncryption", "GET", RES_BUCKET, "encryption", NULL, "s3:GetEncryptionConfiguration", 0, op_get_bucket_encryption },
     { "PutBucketEncryption", "PUT", RES_BUCKET, "encryption", NULL, "s3:PutEncryptionConfiguration", OP_BODY_XML, op_put_bucket_encryption },
     { "DeleteBucketEncryption", "DELETE", RES_BUCKET, "encryption", NULL, "s3:PutEncryptionConfiguration", 0, op_delete_bucket_encryption },
-    { "ListObjectVersions", "GET", RES_BUCKET, "versions", NULL, "s3:ListBucketVersions", 0, op_list_object_versions },
-    { "ListMultipartUploads", "GET", RES_BUCKET, "uploads", NULL, "s3:ListBucketMultipartUploads", 0, op_list_mpus },
-    { "DeleteObjects", "POST", RES_BUCKET, "delete", NULL, "s3:DeleteObject", OP_BODY_XML, op_delete_objects },
-    { "ListObjectsV2", "GET", RES_BUCKET, "list-type", NULL, "s3:ListBucket", 0, op_list_objects_v2 },
-    { "ListObjects", "GET", RES_BUCKET, NULL, NULL, "s3:ListBucket", 0, op_list_objects },
-    { "HeadBucket", "HEAD", RES_BUCKET, NULL, NULL, "s3:ListBucket", 0, op_head_bucket },
+    { "ListObjectVersions", "GET", RES_BUCKET, "versions", NULL, "s3:ListBucketVersions", OP_VIA_AP, op_list_object_versions },
+    { "ListMultipartUploads", "GET", RES_BUCKET, "uploads", NULL, "s3:ListBucketMultipartUploads", OP_VIA_AP, op_list_mpus },
+    { "DeleteObjects", "POST", RES_BUCKET, "delete", NULL, "s3:DeleteObject", OP_BODY_XML | OP_VIA_AP, op_delete_objects },
+    { "ListObjectsV2", "GET", RES_BUCKET, "list-type", NULL, "s3:ListBucket", OP_VIA_AP, op_list_objects_v2 },
+    { "ListObjects", "GET", RES_BUCKET, NULL, NULL, "s3:ListBucket", OP_VIA_AP, op_list_objects },
+    { "HeadBucket", "HEAD", RES_BUCKET, NULL, NULL, "s3:ListBucket", OP_VIA_AP, op_head_bucket },
     { "CreateBucket", "PUT", RES_BUCKET, NULL, NULL, "s3:CreateBucket", OP_BODY_XML | OP_NO_BUCKET_CHECK, op_create_bucket },
     { "DeleteBucket", "DELETE", RES_BUCKET, NULL, NULL, "s3:DeleteBucket", 0, op_delete_bucket },
     /* object: multipart */
-    { "CreateMultipartUpload", "POST", RES_OBJECT, "uploads", NULL, "s3:PutObject", 0, op_create_mpu },
-    { "CompleteMultipartUpload", "POST", RES_OBJECT, "uploadId", NULL, "s3:PutObject", OP_BODY_XML, op_complete_mpu },
-    { "UploadPartCopy", "PUT", RES_OBJECT, "uploadId", "x-amz-copy-source", "s3:PutObject", 0, op_upload_part_copy },
-    { "UploadPart", "PUT", RES_OBJECT, "uploadId", NULL, "s3:PutObject", OP_BODY_BLOB, op_upload_part },
-    { "AbortMultipartUpload", "DELETE", RES_OBJECT, "uploadId", NULL, "s3:AbortMultipartUpload", 0, op_abort_mpu },
-    { "ListParts", "GET", RES_OBJECT, "uploadId", NULL, "s3:ListMultipartUploadParts", 0, op_list_parts },
+    { "CreateMultipartUpload", "POST", RES_OBJECT, "uploads", NULL, "s3:PutObject", OP_VIA_AP, op_create_mpu },
+    { "CompleteMultipartUpload", "POST", RES_OBJECT, "uploadId", NULL, "s3:PutObject", OP_BODY_XML | OP_VIA_AP, op_complete_mpu },
+    { "UploadPartCopy", "PUT", RES_OBJECT, "uploadId", "x-amz-copy-source", "s3:PutObject", OP_VIA_AP, op_upload_part_copy },
+    { "UploadPart", "PUT", RES_OBJECT, "uploadId", NULL, "s3:PutObject", OP_BODY_BLOB | OP_VIA_AP, op_upload_part },
+    { "AbortMultipartUpload", "DELETE", RES_OBJECT, "uploadId", NULL, "s3:AbortMultipartUpload", OP_VIA_AP, op_abort_mpu },
+    { "ListParts", "GET", RES_OBJECT, "uploadId", NULL, "s3:ListMultipartUploadParts", OP_VIA_AP, op_list_parts },
     /* object: tagging, attributes, acl */
-    { "GetObjectTagging", "GET", RES_OBJECT, "tagging", NULL, "s3:GetObjectTagging", 0, op_get_object_tagging },
-    { "PutObjectTagging", "PUT", RES_OBJECT, "tagging", NULL, "s3:PutObjectTagging", OP_BODY_XML, op_put_object_tagging },
-    { "DeleteObjectTagging", "DELETE", RES_OBJECT, "tagging", NULL, "s3:DeleteObjectTagging", 0, op_delete_object_tagging },
-    { "GetObjectAttributes", "GET", RES_OBJECT, "attributes", NULL, "s3:GetObjectAttributes", 0, op_get_object_attributes },
-    { "GetObjectAcl", "GET", RES_OBJECT, "acl", NULL, "s3:GetObjectAcl", 0, op_get_object_acl },
+    { "GetObjectTagging", "GET", RES_OBJECT, "tagging", NULL, "s3:GetObjectTagging", OP_VIA_AP, op_get_object_tagging },
+    { "PutObjectTagging", "PUT", RES_OBJECT, "tagging", NULL, "s3:PutObjectTagging", OP_BODY_XML | OP_VIA_AP, op_put_object_tagging },
+    { "DeleteObjectTagging", "DELETE", RES_OBJECT, "tagging", NULL, "s3:DeleteObjectTagging", OP_VIA_AP, op_delete_object_tagging },
+    { "GetObjectAttributes", "GET", RES_OBJECT, "attributes", NULL, "s3:GetObjectAttributes", OP_VIA_AP, op_get_object_attributes },
+    { "GetObjectAcl", "GET", RES_OBJECT, "acl", NULL, "s3:GetObjectAcl", OP_VIA_AP, op_get_object_acl },
     /* object: data */
-    { "CopyObject", "PUT", RES_OBJECT, NULL, "x-amz-copy-source", "s3:PutObject", 0, op_copy_object },
-    { "PutObject", "PUT", RES_OBJECT, NULL, NULL, "s3:PutObject", OP_BODY_BLOB, op_put_object },
-    { "GetObject", "GET", RES_OBJECT, NULL, NULL, "s3:GetObject", 0, op_get_object },
-    { "HeadObject", "HEAD", RES_OBJECT, NULL, NULL, "s3:GetObject", 0, op_head_object },
-    { "DeleteObject", "DELETE", RES_OBJECT, NULL, NULL, "s3:DeleteObject", 0, op_delete_object },
+    { "CopyObject", "PUT", RES_OBJECT, NULL, "x-amz-copy-source", "s3:PutObject", OP_VIA_AP, op_copy_object },
+    { "PutObject", "PUT", RES_OBJECT, NULL, NULL, "s3:PutObject", OP_BODY_BLOB | OP_VIA_AP, op_put_object },
+    { "GetObject", "GET", RES_OBJECT, NULL, NULL, "s3:GetObject", OP_VIA_AP, op_get_object },
+    { "HeadObject", "HEAD", RES_OBJECT, NULL, NULL, "s3:GetObject", OP_VIA_AP, op_head_object },
+    { "DeleteObject", "DELETE", RES_OBJECT, NULL, NULL, "s3:DeleteObject", OP_VIA_AP, op_delete_object },
 };
 
 /*
@@ -116,6 +116,9 @@ s3_err ops_s3_route(struct s3_req *r)
         return req_fail(r, method_seen ? S3E_NOT_IMPLEMENTED : S3E_METHOD_NOT_ALLOWED,
                         "%s is not supported on this resource.", r->method);
     }
+    if (r->ap.active && !(hit->flags & OP_VIA_AP))
+        return req_fail(r, S3E_INVALID_REQUEST, "%s cannot be performed through an access point; address the bucket "
+                        "by its name.", hit->name);
     r->op = hit;
     return S3_OK;
 }

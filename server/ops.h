@@ -18,6 +18,8 @@ enum op_flags {
     OP_BODY_XML = 1 << 0,    /* one XML (or JSON policy) document, capped by max-xml-body */
     OP_BODY_BLOB = 1 << 1,   /* object bytes streamed into a storage blob while hashing */
     OP_NO_BUCKET_CHECK = 1 << 2, /* handler checks the bucket itself (CreateBucket) */
+    OP_VIA_AP = 1 << 3,      /* allowed through an access point (S3 User Guide, "Access point
+                                compatibility"); others are refused there */
 };
 
 struct s3_op {

@@ -46,6 +46,16 @@ struct hdr {
 
 struct s3_op;
 
+/* A request made through an S3 access point (alias, ARN host or s3-accesspoint host). */
+struct ap_req {
+    int active;
+    char name[128];
+    char account[13];          /* the access point's owner */
+    char arn[256];             /* arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME */
+    char network_origin[16];   /* Internet | VPC */
+    char via[16];              /* "alias", "arn-host", "ap-host": how the request named it */
+};
+
 enum principal_kind { PRIN_ANONYMOUS = 0, PRIN_ROOT, PRIN_USER, PRIN_ROLE_SESSION };
 
 struct principal {
@@ -88,6 +98,7 @@ struct s3_req {
     char *key;               /* decoded, any bytes but NUL; NULL for bucket-level */
     size_t key_len;
     int virtual_host;        /* bucket came from the Host header */
+    struct ap_req ap;        /* set when addressed through an access point */
     struct qparam *q;
     unsigned n_q;
     const struct s3_op *op;

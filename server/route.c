@@ -2,6 +2,8 @@
 #include "config.h"
 #include "server/route.h"
 
+#include "server/ap.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,18 +157,25 @@ s3_err route_request(struct s3_req *r)
     const char *p = path.p + 1, *end = path.p + path.len;
     if (path.len == 0 || path.p[0] != '/')
         return req_fail(r, S3E_INVALID_REQUEST, "The request path must start with '/'.");
+    const char *apdom = strstr(r->host, ".s3-accesspoint.");
+    if (apdom) {
+        /* NAME-ACCOUNT.s3-accesspoint.REGION.<anything> */
+        lab = (size_t)(apdom - r->host);
+    }
     if (lab > 0) {
         r->virtual_host = 1;
         if ((r->bucket = dup_n(r->host, lab)) == NULL)
             return S3E_NOMEM;
+        if ((e = ap_route(r, r->bucket)) != S3_OK)
+            return e;
     } else if (p < end) {
         const char *slash = memchr(p, '/', (size_t)(end - p));
         struct s3_str bs = { p, (size_t)((slash ? slash : end) - p) };
         if ((e = decode_dup(bs, 0, &r->bucket, NULL)) != S3_OK)
             return req_fail(r, e, "The bucket name is not correctly percent-encoded.");
         p = slash ? slash + 1 : end;
-        if (slash == NULL)
-            p = end;
+        if ((e = ap_route(r, r->bucket)) != S3_OK)
+            return e;
     } else {
         p = end;
     }
