@@ -12,13 +12,18 @@
  *                                 a.string_to_sign hold what the server computed (AWS returns
  *                                 them in SignatureDoesNotMatch)
  *
+ * When a.need_body_sha256 is set after sigv_parse (SigV4 without x-amz-content-sha256, as
+ * botocore signs IAM/STS), the payload hash is the body's own SHA-256: read the body first and
+ * pass its hex digest in in->body_sha256_hex to sigv_verify.
+ *
  * Body integrity is the server's job once the body has arrived: compare the SHA-256 it computed
  * with a.payload_sha256 when a.payload == SIGV_PAYLOAD_SHA256 (XAmzContentSHA256Mismatch).
  * For aws-chunked bodies it feeds the body through struct awschunk (below).
  *
  * Errors: S3E_AUTH_MALFORMED (Authorization header), S3E_AUTH_QUERY_MALFORMED (X-Amz-* query),
  * S3E_INCOMPLETE_SIGNATURE, S3E_ACCESS_DENIED, S3E_EXPIRED (presign past X-Amz-Expires/Expires),
- * S3E_TIME_SKEWED (more than 15 min from now), S3E_SIG_MISMATCH, S3E_INVALID_CHUNK,
+ * S3E_TIME_SKEWED (more than 15 min from now), S3E_SIG_MISMATCH, S3E_INVALID_ARGUMENT,
+ * S3E_INVALID_REQUEST (body hash needed but not given), S3E_INVALID_TOKEN, S3E_INVALID_CHUNK,
  * S3E_INCOMPLETE_BODY, S3E_NOMEM.  Each fills a.detail with a sentence a person can act on.
  */
 #ifndef S3IAM_AUTH_SIGV4_H
@@ -43,7 +48,8 @@ struct sigv_input {
     const struct sigv_hdr *hdrs;
     size_t n_hdrs;
     time_t now;               /* pinned in tests that replay captures */
-    int s3;                   /* 1: S3 rules (path used as sent, not normalised or re-encoded);
+    int s3;                   /* 1: S3 rules (path never normalised; escapes kept as sent,
+                                    only bytes that cannot appear raw in a URL get encoded);
                                  0: other services (IAM/STS: normalise and encode each segment) */
     /* SigV4 payload hash for requests without x-amz-content-sha256 (IAM/STS from botocore):
      * the hex SHA-256 of the body, which the server computes before verifying.  NULL if the
@@ -79,7 +85,7 @@ struct sigv_auth {
     char amz_date[17];        /* YYYYMMDDTHHMMSSZ (SigV4) */
     time_t request_time;      /* parsed amz_date, or SigV2 Date/Expires */
     long expires_s;           /* presigned: X-Amz-Expires; SigV2 query: Expires - now */
-    char signature[65];       /* as sent (hex for v4, base64 for v2) */
+    char signature[65];       /* as sent (hex for v4, lower-cased; base64 for v2) */
     char security_token[2048];/* x-amz-security-token / X-Amz-Security-Token, "" if none */
     enum sigv_payload payload;
     char payload_sha256[65];  /* hex, when payload == SIGV_PAYLOAD_SHA256 */
@@ -102,7 +108,7 @@ struct sigv_auth {
  * expiry and the signature are checked by sigv_verify.  Errors: S3E_AUTH_MALFORMED,
  * S3E_AUTH_QUERY_MALFORMED, S3E_INCOMPLETE_SIGNATURE, S3E_INVALID_ARGUMENT (unsupported
  * algorithm or x-amz-content-sha256 value, or both header and query signatures),
- * S3E_ACCESS_DENIED (no usable date), S3E_INVALID_TOKEN, S3E_NOMEM; a->detail says why. */
+ * S3E_ACCESS_DENIED (no usable date; SigV2 query parameters missing), S3E_INVALID_TOKEN, S3E_NOMEM; a->detail says why. */
 s3_err sigv_parse(const struct sigv_input *in, struct sigv_auth *a);
 /* Verifies a parsed request with the secret key of a->akid: rebuilds the canonical request and
  * string to sign (kept in a, see above), checks the clock (S3E_TIME_SKEWED for header auth more

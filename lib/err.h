@@ -128,7 +128,9 @@
     X(S3E_IAM_INVALID_CLIENT_TOKEN, 403, "InvalidClientTokenId", "The security token included in the request is invalid.") \
     X(S3E_IAM_UNMODIFIABLE, 400, "UnmodifiableEntity", "The request was rejected because it referenced an entity that is not valid for the operation.") \
     X(S3E_IAM_POLICY_EVAL, 500, "PolicyEvaluation", "The request failed because of an error in policy evaluation.") \
-    X(S3E_STS_REGION_DISABLED, 403, "RegionDisabledException", "STS is not activated in the requested region.")
+    X(S3E_STS_REGION_DISABLED, 403, "RegionDisabledException", "STS is not activated in the requested region.") \
+    X(S3E_IAM_PASSWORD_POLICY, 400, "PasswordPolicyViolation", "The provided password does not meet the account password policy.") \
+    X(S3E_STS_PACKED_POLICY_TOO_LARGE, 400, "PackedPolicyTooLarge", "The request was rejected because the total packed size of the session policies and session tags combined was too large.")
 
 typedef enum {
 #define S3_ERR_ENUM_(sym, status, code, msg) sym,

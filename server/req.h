@@ -22,12 +22,16 @@
 #include "lib/err.h"
 #include "storage/storage.h"
 
+struct iam_db;
+
 struct s3_server {
     const struct s3_config *cfg;
     struct stor *stor;
     time_t started;
     /* Test hook: when nonzero, used as "now" for signature checks (S3IAM_FAKE_NOW). */
     time_t fake_now;
+    /* Users, groups, roles, policies, keys and sessions (server/iam_glue.c). */
+    struct iam_db *iam;
 };
 
 enum svc { SVC_S3 = 0, SVC_S3CONTROL, SVC_IAM, SVC_STS, SVC_HEALTH };
