@@ -469,6 +469,7 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, struct s3_req *r
     }
     if (r->resp.status == 0)
         r->resp.status = 200;
+    r->resp_bytes = r->resp.head_only || !strcmp(r->method, "HEAD") ? 0 : r->resp.reader ? r->resp.len : r->resp.body.len;
     if (r->resp.head_only && r->err == S3_OK) {
         resp = MHD_create_response_from_callback(r->resp.len, 4096, no_body, NULL, NULL);
     } else if (r->resp.reader) {
@@ -613,8 +614,9 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **req_cls, en
         struct timespec t1;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-        log_info("%s %.*s %d %llu %.2fms %s op=%s id=%s%s%s%s", r->method, (int)(r->raw_path.len > 200 ? 200 : r->raw_path.len),
-                 r->raw_path.p, r->resp.status ? r->resp.status : 0, (unsigned long long)r->body_bytes, ms,
+        log_info("%s %.*s %d in=%llu out=%llu %.2fms %s op=%s id=%s%s%s%s", r->method,
+                 (int)(r->raw_path.len > 200 ? 200 : r->raw_path.len), r->raw_path.p, r->resp.status ? r->resp.status : 0,
+                 (unsigned long long)r->body_bytes, (unsigned long long)r->resp_bytes, ms,
                  r->who.arn[0] ? r->who.arn : "anonymous", r->op ? r->op->name : (r->svc == SVC_HEALTH ? "Health" : "-"),
                  r->req_id, r->err ? " err=" : "", r->err ? err_code(r->err) : "",
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
@@ -648,12 +650,12 @@ static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr
     else
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     d = MHD_start_daemon(flags, port, NULL, NULL, access_cb, srv,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                          MHD_OPTION_SOCK_ADDR, sa,
                          MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
                          MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                          MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                          srv->cfg->threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
                          (unsigned)srv->cfg->threads, MHD_OPTION_END);

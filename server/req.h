@@ -132,6 +132,7 @@ struct s3_req {
     char *err_detail;        /* human message, overrides the table's default */
     char *err_resource;
     struct resp resp;
+    uint64_t resp_bytes;     /* body bytes sent (for the access log) */
     int done;                /* response queued */
 };
 

@@ -17,6 +17,12 @@ s3_err s3_need_bucket(struct s3_req *r, struct stor_bucket *b)
     return e;
 }
 
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n > k && memcmp(s + n - k, suffix, k) == 0;
+}
+
 /* Bucket naming rules for new buckets (S3 User Guide, "Bucket naming rules"). */
 int s3_bucket_name_valid(const char *name, const char **why)
 {
@@ -59,8 +65,8 @@ int s3_bucket_name_valid(const char *name, const char **why)
         *why = "Bucket names must not start with the prefix xn--, sthree- or amzn-s3-demo-.";
         return 0;
     }
-    if ((n > 8 && !strcmp(name + n - 8, "-s3alias")) || (n > 11 && !strcmp(name + n - 11, "--ol-s3")) ||
-        (n > 9 && !strcmp(name + n - 9, ".mrap")) || (n > 7 && !strcmp(name + n - 7, "--x-s3"))) {
+    if (ends_with(name, n, "-s3alias") || ends_with(name, n, "--ol-s3") || ends_with(name, n, ".mrap") ||
+        ends_with(name, n, "--x-s3")) {
         *why = "Bucket names must not end with the suffix -s3alias, --ol-s3, .mrap or --x-s3.";
         return 0;
     }

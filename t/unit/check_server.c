@@ -24,7 +24,8 @@ static const struct name_case name_cases[] = {
     { "bu..cket", 0 },      { "bu.-cket", 0 },       { "bu-.cket", 0 },
     { "192.168.5.4", 0 },   { "xn--bucket", 0 },     { "bucket-s3alias", 0 },
     { "bucket--ol-s3", 0 }, { "under_score", 0 },    { "../../etc", 0 },
-    { "sthree-x", 0 },      { "1bucket", 1 },
+    { "sthree-x", 0 },      { "1bucket", 1 },        { "b.mrap", 0 },
+    { "bucket--x-s3", 0 },  { "my-s3alias-x", 1 },
 };
 
 START_TEST(bucket_names)

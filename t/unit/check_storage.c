@@ -70,8 +70,19 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     return remove(path);
 }
 
+/* Also run at exit: a failing test ends its process without the checked teardown. */
+static void remove_root(void)
+{
+    if (g_root[0])
+        nftw(g_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    g_root[0] = 0;
+}
+
 static void setup(void)
 {
+    static int registered;
+    if (!registered++)
+        atexit(remove_root);
     log_set_level(LOG_WARN);
     snprintf(g_root, sizeof(g_root), "/tmp/check_storage.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(g_root));
@@ -83,7 +94,7 @@ static void teardown(void)
 {
     stor_close(g_st);
     g_st = NULL;
-    nftw(g_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    remove_root();
 }
 
 /* ------------------------------------------------------------------ helpers */
