@@ -6,8 +6,9 @@
  *        --authz_evaluate()--> struct authz_result (decision + the statements behind it)
  *        --authz_reason_phrase() / authz_explain()--> words for the client or the student
  *
- * The semantics follow docs/authorization.md (the project's reference, copied from the
- * shared notes) section by section; the executable companion is t/data/policy-cases/.
+ * The semantics follow the project's authorization reference (authorization.md, kept with the
+ * team's shared notes; "doc 4.5" in comments means its section 4.5) section by section; its
+ * executable companion is copied into t/data/policy-cases/.
  *
  * Threading: a compiled policy is read-only after policy_compile() returns.  authz_evaluate()
  * keeps all of its state on the caller's stack and in *out, never allocates, and may run in
@@ -238,7 +239,8 @@ enum authz_source {
 
 /* Why a near-miss statement did not apply. */
 enum authz_miss {
-    AUTHZ_MISS_NONE,
+    AUTHZ_MISS_NONE,      /* in deciding[]: it decided; in near[]: it applied but was not enough
+                           * on its own (cross-account, or the other access point check) */
     AUTHZ_MISS_CONDITION, /* action, resource and principal matched; a condition was false */
     AUTHZ_MISS_PRINCIPAL, /* action and resource matched; Principal did not name the caller */
     AUTHZ_MISS_RESOURCE,  /* action matched; no Resource matched */
@@ -277,7 +279,8 @@ struct authz_result {
      * n_deciding counts all found). */
     size_t n_deciding;
     struct authz_match deciding[AUTHZ_MAX_MATCHES];
-    /* Implicit deny: Allow statements that came closest (conditions failed first). */
+    /* Implicit deny: Allow statements that applied but were not enough, then those that came
+     * closest (failed condition, then principal, then resource). */
     size_t n_near;
     struct authz_match near[AUTHZ_MAX_MATCHES];
     /* Condition keys a relevant statement tested that the request does not carry (borrowed

@@ -599,9 +599,23 @@ void authz_evaluate(const struct authz_policies *pols, const struct authz_ctx *c
         out->decision = AUTHZ_IMPLICIT_DENY;
         out->check = a.decision != AUTHZ_ALLOW ? AUTHZ_CHECK_ACCESS_POINT : AUTHZ_CHECK_BUCKET;
         out->reason = a.decision != AUTHZ_ALLOW ? a.reason : b.reason;
+        /* Only the bucket side failed: what is missing is the bucket's (resource-based)
+         * permission for requests through the access point. */
+        if (out->check == AUTHZ_CHECK_BUCKET && out->reason == AUTHZ_R_NO_IDENTITY_ALLOW)
+            out->reason = AUTHZ_R_NO_RESOURCE_ALLOW;
         if (a.decision != AUTHZ_ALLOW)
             merge(out, &a, 0, 0, 1);
         if (b.decision != AUTHZ_ALLOW)
             merge(out, &b, 0, 0, 1);
+        /* The check that passed: its grants were not enough on their own. */
+        if (a.decision == AUTHZ_ALLOW || b.decision == AUTHZ_ALLOW) {
+            const struct cstate *ok = a.decision == AUTHZ_ALLOW ? &a : &b;
+            for (size_t i = 0; i < ok->n_allow && i < AUTHZ_MAX_MATCHES; i++) {
+                if (out->n_near < AUTHZ_MAX_MATCHES) {
+                    out->near[out->n_near] = ok->allow[i];
+                    out->near[out->n_near++].miss = AUTHZ_MISS_NONE;
+                }
+            }
+        }
     }
 }

@@ -181,6 +181,19 @@ static const char *why_text(const struct authz_result *r, const struct authz_ctx
 {
     int anon = ctx->principal_kind == AUTHZ_ANONYMOUS;
 
+    if (r->decision == AUTHZ_IMPLICIT_DENY && r->check == AUTHZ_CHECK_BUCKET &&
+        r->reason != AUTHZ_R_PUBLIC_BLOCKED)
+        return "the access point check passed but the bucket check did not: a request through "
+               "an access point also needs the bucket's permission, from a bucket policy that "
+               "delegates to access points (Principal \"*\" with an s3:DataAccessPointAccount or "
+               "s3:DataAccessPointArn condition) or repeats the grant, or from an identity-based "
+               "policy that allows the bucket ARN.";
+    if (r->decision == AUTHZ_IMPLICIT_DENY && r->check == AUTHZ_CHECK_ACCESS_POINT &&
+        r->reason == AUTHZ_R_NO_IDENTITY_ALLOW)
+        return "the access point check failed: the access point policy (naming the caller) or an "
+               "identity-based policy must allow the access point ARN; object requests use "
+               "ACCESS-POINT-ARN/object/KEY, so a grant on the bucket ARN does not apply here.";
+
     switch (r->reason) {
     case AUTHZ_R_ALLOWED:
         return "an Allow statement applies and no Deny does.";

@@ -1,7 +1,7 @@
 /*
  * auth/policy_parse.c - JSON text -> validated, compiled struct policy.
  *
- * Validation follows docs/authorization.md section 1: the IAM grammar and messages of 1.2 for
+ * Validation follows the authorization reference ("doc"), section 1: the IAM grammar and messages of 1.2 for
  * identity and trust policies (MalformedPolicyDocument; the wording is moto's, which copies
  * AWS), the S3 rules and messages of 1.3 for bucket and access point policies
  * (MalformedPolicy).  Every problem is collected with its position; the errors are then

@@ -135,6 +135,7 @@ static void usage(FILE *f)
     fprintf(f, "  --%-24s %s\n", "print-config", "print the effective configuration and exit");
     fprintf(f, "  --%-24s %s\n", "check-config", "validate the configuration and exit");
     fprintf(f, "  --%-24s %s\n", "probe", "exit 0 if a server answers /_s3iam/health on --listen (healthcheck)");
+    fprintf(f, "  --%-24s %s\n", "list-operations", "print the supported S3 operations as a Markdown table and exit");
     fprintf(f, "  --%-24s %s\n", "version", "print the version and exit");
 }
 
@@ -214,6 +215,10 @@ enum conf_action conf_load(struct s3_config *cfg, int argc, char **argv)
         if (!strcmp(arg, "--check-config")) {
             check = 1;
             continue;
+        }
+        if (!strcmp(arg, "--list-operations")) {
+            conf_release(cfg);
+            return CONF_LIST_OPS;
         }
         if (!strcmp(arg, "--probe")) {
             probe = 1;

@@ -30,10 +30,10 @@ struct s3_config {
     int access_log;          /* one line per request */
 };
 
-enum conf_action { CONF_RUN = 0, CONF_EXIT_OK, CONF_EXIT_ERR, CONF_PROBE };
+enum conf_action { CONF_RUN = 0, CONF_EXIT_OK, CONF_EXIT_ERR, CONF_PROBE, CONF_LIST_OPS };
 
 /* Fill cfg from defaults, environment and argv.  Returns CONF_RUN to start the server,
- * CONF_PROBE for --probe (health check of a running server), CONF_EXIT_OK after --help/--version/--print-config/--check-config, CONF_EXIT_ERR after
+ * CONF_PROBE for --probe (health check of a running server), CONF_LIST_OPS for --list-operations, CONF_EXIT_OK after --help/--version/--print-config/--check-config, CONF_EXIT_ERR after
  * printing every error to stderr.  argv is not modified. */
 enum conf_action conf_load(struct s3_config *cfg, int argc, char **argv);
 /* Print "name = value (origin)" for every key to stdout. */

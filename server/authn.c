@@ -7,6 +7,8 @@
 
 #include <openssl/crypto.h>
 
+#include "auth/iam_db.h"
+#include "lib/log.h"
 #include "server/ops.h"
 
 static void sigv_in(const struct s3_req *r, struct sigv_input *in, const char *body_sha_hex)
@@ -24,44 +26,113 @@ static void sigv_in(const struct s3_req *r, struct sigv_input *in, const char *b
         in->v2_bucket = s3_cstr(r->bucket);
 }
 
-/* The key store: the root credentials of the configured account. */
-static s3_err keystore_lookup(struct s3_req *r, const char *akid, struct s3_str *secret, struct principal *who)
+static int query_svc(const struct s3_req *r) { return r->svc == SVC_IAM || r->svc == SVC_STS; }
+
+/* The credential is unknown, inactive or lacks its session token. */
+static s3_err bad_key(struct s3_req *r)
+{
+    if (query_svc(r))
+        return req_fail(r, S3E_IAM_INVALID_CLIENT_TOKEN, "The security token included in the request is invalid.");
+    return req_fail(r, S3E_INVALID_ACCESS_KEY, NULL);
+}
+
+/* What a verification needs: the secret, and who it belongs to. */
+struct keyinfo {
+    struct iam_cred cred;
+    const char *secret;
+};
+
+/*
+ * The key store: the account root's configured credentials, then IAM users' access keys and
+ * STS sessions.  Fills r->who.  The error is set on r (per service: S3 and IAM/STS name the
+ * same problems differently).
+ */
+static s3_err key_lookup(struct s3_req *r, struct keyinfo *k)
 {
     const struct s3_config *cfg = r->srv->cfg;
+    const char *akid = r->auth.akid;
+    const char *tok = r->auth.security_token;
+
+    memset(k, 0, sizeof(*k));
+    memset(&r->who, 0, sizeof(r->who));
     if (strlen(akid) == strlen(cfg->root_akid) && CRYPTO_memcmp(akid, cfg->root_akid, strlen(akid)) == 0) {
-        *secret = s3_cstr(cfg->root_secret);
-        who->kind = PRIN_ROOT;
-        snprintf(who->account, sizeof(who->account), "%s", cfg->account_id);
-        snprintf(who->arn, sizeof(who->arn), "arn:aws:iam::%s:root", cfg->account_id);
-        who->name[0] = 0;
+        k->secret = cfg->root_secret;
+        r->who.kind = PRIN_ROOT;
+        snprintf(r->who.account, sizeof(r->who.account), "%s", cfg->account_id);
+        snprintf(r->who.arn, sizeof(r->who.arn), "arn:aws:iam::%s:root", cfg->account_id);
         return S3_OK;
     }
-    return S3E_INVALID_ACCESS_KEY;
+    if (r->srv->iam == NULL || iam_key_lookup(r->srv->iam, akid, &k->cred) != S3_OK)
+        return bad_key(r);
+    if (k->cred.kind == IAM_CRED_USER_KEY) {
+        if (!k->cred.active) {
+            log_info("authn: access key %s of %s is Inactive", akid, k->cred.arn);
+            return bad_key(r);
+        }
+    } else {
+        size_t tl = strlen(tok), sl = strlen(k->cred.token);
+        if (tl == 0) {
+            log_info("authn: temporary access key %s used without its session token (X-Amz-Security-Token)", akid);
+            return bad_key(r);
+        }
+        if (tl != sl || CRYPTO_memcmp(tok, k->cred.token, sl) != 0) {
+            if (query_svc(r))
+                return req_fail(r, S3E_IAM_INVALID_CLIENT_TOKEN, "The security token included in the request is invalid.");
+            return req_fail(r, S3E_INVALID_TOKEN, NULL);
+        }
+        if ((int64_t)req_now(r) >= k->cred.expires) {
+            if (query_svc(r))
+                return req_fail(r, S3E_EXPIRED_TOKEN, "The security token included in the request is expired");
+            return req_fail(r, S3E_EXPIRED_TOKEN, "The provided token has expired.");
+        }
+        /* GetSessionToken credentials cannot call IAM without MFA, which s3iam does not have. */
+        if (k->cred.session_kind == IAM_SESS_USER && r->svc == SVC_IAM) {
+            log_info("authn: GetSessionToken credentials %s cannot call IAM (AWS requires MFA for that)", akid);
+            return bad_key(r);
+        }
+    }
+    k->secret = k->cred.secret;
+    snprintf(r->who.account, sizeof(r->who.account), "%s", k->cred.account);
+    snprintf(r->who.arn, sizeof(r->who.arn), "%s", k->cred.arn);
+    snprintf(r->who.name, sizeof(r->who.name), "%s", k->cred.name);
+    if (k->cred.kind == IAM_CRED_SESSION && k->cred.session_kind == IAM_SESS_ROLE)
+        r->who.kind = PRIN_ROLE_SESSION;
+    else if (k->cred.kind == IAM_CRED_SESSION && k->cred.name[0] == 0)
+        r->who.kind = PRIN_ROOT;   /* the root user's GetSessionToken session */
+    else
+        r->who.kind = PRIN_USER;
+    return S3_OK;
 }
 
 static s3_err verify(struct s3_req *r, const char *body_sha_hex)
 {
     struct sigv_input in;
-    struct s3_str secret;
+    struct keyinfo k;
     s3_err e;
 
     sigv_in(r, &in, body_sha_hex);
-    if ((e = keystore_lookup(r, r->auth.akid, &secret, &r->who)) != S3_OK) {
-        if (r->svc == SVC_IAM || r->svc == SVC_STS)
-            return req_fail(r, S3E_IAM_INVALID_CLIENT_TOKEN, "The security token included in the request is invalid.");
-        return req_fail(r, e, NULL);
-    }
-    if ((e = sigv_verify(&in, &r->auth, secret)) != S3_OK) {
+    if ((e = key_lookup(r, &k)) != S3_OK)
+        return e;
+    e = sigv_verify(&in, &r->auth, s3_cstr(k.secret));
+    OPENSSL_cleanse(&k, sizeof(k));
+    if (e != S3_OK) {
         memset(&r->who, 0, sizeof(r->who));
+        if (query_svc(r) && e == S3E_SIG_MISMATCH)
+            return req_fail(r, e, "The request signature we calculated does not match the signature you provided. "
+                                  "Check your AWS Secret Access Key and signing method. Consult the service "
+                                  "documentation for details.");
         return req_fail(r, e, "%s", r->auth.detail[0] ? r->auth.detail : err_message(e));
     }
     r->auth_verified = 1;
+    if (r->who.kind != PRIN_ROOT || strcmp(r->auth.akid, r->srv->cfg->root_akid) != 0)
+        iam_key_touch(r->srv->iam, r->auth.akid, r->auth.service, r->auth.region);
     return S3_OK;
 }
 
 s3_err authn_begin(struct s3_req *r)
 {
     struct sigv_input in;
+    struct keyinfo k;
     s3_err e;
 
     sigv_in(r, &in, NULL);
@@ -78,13 +149,11 @@ s3_err authn_begin(struct s3_req *r)
     if (r->svc == SVC_IAM && !strcmp(r->auth.service, "sts"))
         r->svc = SVC_STS;
     /* IAM/STS requests from botocore sign without x-amz-content-sha256: verify once the
-     * body's hash is known. */
-    if ((r->svc == SVC_IAM || r->svc == SVC_STS) && req_header(r, "x-amz-content-sha256") == NULL &&
-        r->auth.kind == SIGV4_HEADER) {
-        struct s3_str secret;
-        if (keystore_lookup(r, r->auth.akid, &secret, &r->who) != S3_OK)
-            return req_fail(r, S3E_IAM_INVALID_CLIENT_TOKEN, "The security token included in the request is invalid.");
-        return S3_OK;
+     * body's hash is known; refuse an unknown key at once. */
+    if (query_svc(r) && req_header(r, "x-amz-content-sha256") == NULL && r->auth.kind == SIGV4_HEADER) {
+        e = key_lookup(r, &k);
+        OPENSSL_cleanse(&k, sizeof(k));
+        return e;
     }
     return verify(r, NULL);
 }
@@ -93,23 +162,18 @@ s3_err authn_finish(struct s3_req *r)
 {
     char hex[65];
     static const char hx[] = "0123456789abcdef";
+    s3_err e;
 
-    if (r->auth.kind == SIGV_ANONYMOUS || r->auth_verified || r->svc == SVC_HEALTH)
+    if (r->svc == SVC_HEALTH)
         return S3_OK;
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = hx[r->body_sha256[i] >> 4];
-        hex[2 * i + 1] = hx[r->body_sha256[i] & 15];
+    if (r->auth.kind != SIGV_ANONYMOUS && !r->auth_verified) {
+        for (int i = 0; i < 32; i++) {
+            hex[2 * i] = hx[r->body_sha256[i] >> 4];
+            hex[2 * i + 1] = hx[r->body_sha256[i] & 15];
+        }
+        hex[64] = 0;
+        if ((e = verify(r, hex)) != S3_OK)
+            return e;
     }
-    hex[64] = 0;
-    return verify(r, hex);
-}
-
-s3_err authz_s3(struct s3_req *r)
-{
-    /* Until IAM users exist, the only signed principal is the account root, which may do
-     * everything on the account's buckets; anonymous requests have no grant to use. */
-    if (r->who.kind == PRIN_ANONYMOUS)
-        return req_fail(r, S3E_ACCESS_DENIED, "Anonymous users cannot invoke %s: sign the request with the "
-                                              "account's credentials.", r->op->name);
-    return S3_OK;
+    return authz_s3_body(r);
 }

@@ -59,7 +59,8 @@ s3_err authz_query(struct s3_req *r, const char *action, const char *resource, c
  * the caller itself, and the trust policy must admit the caller in any case (a trust policy
  * naming the account delegates to the identity policies).  S3_OK or S3E_ACCESS_DENIED
  * (req_fail done). */
-s3_err authz_assume_role(struct s3_req *r, const char *role_arn, const struct policy *trust);
+s3_err authz_assume_role(struct s3_req *r, const char *role_arn, const struct policy *trust,
+                         const struct authz_key *extra, size_t n_extra);
 
 /* The caller's account (root, user or session); the configured account when anonymous. */
 const char *authz_account(const struct s3_req *r);

@@ -17,6 +17,8 @@
 #include "conf/conf.h"
 #include "lib/log.h"
 #include "server/http.h"
+#include "server/ops.h"
+#include "server/iam_glue.h"
 #include "server/req.h"
 #include "storage/storage.h"
 
@@ -74,6 +76,9 @@ int main(int argc, char **argv)
     case CONF_EXIT_ERR:
         conf_release(&cfg);
         return 2;
+    case CONF_LIST_OPS:
+        ops_s3_print(stdout);
+        return 0;
     case CONF_PROBE:
         rc = probe(&cfg);
         conf_release(&cfg);
@@ -101,6 +106,10 @@ int main(int argc, char **argv)
     }
     if (stor_swept(srv.stor))
         log_info("start-up sweep removed %u orphan file(s)", stor_swept(srv.stor));
+    if (iam_glue_init(&srv, err, sizeof(err)) != S3_OK) {
+        log_error("%s", err);
+        goto out;
+    }
     if (http_start(&srv, &h, err, sizeof(err)) != S3_OK) {
         log_error("%s", err);
         goto out;
@@ -123,6 +132,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     http_stop(h);
+    iam_glue_shutdown(&srv);
     stor_close(srv.stor);
     if (rc == 0)
         log_info("stopped cleanly");

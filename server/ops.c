@@ -122,3 +122,15 @@ s3_err ops_s3_route(struct s3_req *r)
     r->op = hit;
     return S3_OK;
 }
+
+void ops_s3_print(FILE *f)
+{
+    fprintf(f, "| Operation | Request | IAM action | Through an access point |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < sizeof(s3_ops) / sizeof(s3_ops[0]); i++) {
+        const struct s3_op *op = &s3_ops[i];
+        const char *path = op->res == RES_SERVICE ? "/" : op->res == RES_BUCKET ? "/BUCKET" : "/BUCKET/KEY";
+        fprintf(f, "| %s | `%s %s%s%s`%s%s%s | `%s` | %s |\n", op->name, op->method, path, op->subresource ? "?" : "",
+                op->subresource ? op->subresource : "", op->header ? " + `" : "", op->header ? op->header : "",
+                op->header ? "`" : "", op->action, (op->flags & OP_VIA_AP) ? "yes" : "no");
+    }
+}

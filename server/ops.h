@@ -9,6 +9,8 @@
 #ifndef S3IAM_SERVER_OPS_H
 #define S3IAM_SERVER_OPS_H
 
+#include <stdio.h>
+
 #include "lib/err.h"
 #include "server/req.h"
 
@@ -36,6 +38,10 @@ struct s3_op {
 /* Choose the operation for a routed S3 request (bucket/key/method/query known).  S3_OK with
  * r->op set, or S3E_METHOD_NOT_ALLOWED / S3E_NOT_IMPLEMENTED with a detail set on r. */
 s3_err ops_s3_route(struct s3_req *r);
+
+/* Print the operation table as Markdown rows (| Operation | Request | IAM action | Through an
+ * access point |) to f. */
+void ops_s3_print(FILE *f);
 
 /* s3_bucket.c */
 s3_err op_list_buckets(struct s3_req *r);

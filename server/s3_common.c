@@ -1,6 +1,7 @@
 /* server/s3_common.c - helpers shared by the S3 handlers (see ops.h). */
 #include "config.h"
 #include "server/ops.h"
+#include "server/sse.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -193,7 +194,7 @@ s3_err s3_parse_object_headers(struct s3_req *r, struct stor_object *o)
         }
     }
     for (unsigned i = 0; i < r->n_hdrs; i++) {
-        if (strncmp(r->hdrs[i].name, "x-amz-meta-", 11) == 0) {
+        if (strncmp(r->hdrs[i].name, "x-amz-meta-", 11) == 0 && r->hdrs[i].name[11] != 0) {
             meta_size += strlen(r->hdrs[i].name + 11) + strlen(r->hdrs[i].value);
             if ((e = stor_kvs_add(&o->meta, r->hdrs[i].name + 11, r->hdrs[i].value)) != S3_OK)
                 return e;
@@ -215,11 +216,8 @@ s3_err s3_parse_object_headers(struct s3_req *r, struct stor_object *o)
     }
     free(o->storage_class);
     o->storage_class = strdup(v ? v : "STANDARD");
-    v = req_header(r, "x-amz-server-side-encryption");
-    if (v && strcmp(v, "AES256") != 0 && strcmp(v, "aws:kms") != 0 && strcmp(v, "aws:kms:dsse") != 0)
-        return req_fail(r, S3E_INVALID_ARGUMENT, "The encryption method specified (%s) is not supported; use AES256.", v);
-    free(o->sse);
-    o->sse = strdup(v ? v : "AES256");
+    if ((e = sse_for_write(r, o)) != S3_OK)
+        return e;
     if ((v = req_header(r, "x-amz-tagging")) != NULL && (e = s3_parse_tagging_header(r, v, &o->tags)) != S3_OK)
         return e;
     v = req_header(r, "x-amz-acl");
@@ -252,7 +250,7 @@ void s3_object_headers(struct s3_req *r, const struct stor_object *o)
         resp_header(r, "Expires", o->expires);
     if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
         resp_header(r, "x-amz-storage-class", o->storage_class);
-    resp_header(r, "x-amz-server-side-encryption", o->sse ? o->sse : "AES256");
+    sse_headers(r, o);
     if (o->version_id && strcmp(o->version_id, "null") != 0)
         resp_header(r, "x-amz-version-id", o->version_id);
     if (o->tags.n)
@@ -261,6 +259,8 @@ void s3_object_headers(struct s3_req *r, const struct stor_object *o)
         resp_headerf(r, "x-amz-mp-parts-count", "%u", o->parts_count);
     for (size_t i = 0; i < o->meta.n; i++) {
         char name[300];
+        if (sse_is_internal(o->meta.v[i].name))
+            continue;
         snprintf(name, sizeof(name), "x-amz-meta-%s", o->meta.v[i].name);
         resp_header(r, name, o->meta.v[i].value);
     }

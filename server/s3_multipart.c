@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "server/ops.h"
+#include "server/sse.h"
 #include "server/xml.h"
 
 static s3_err part_number(struct s3_req *r, unsigned *out)
@@ -70,7 +71,7 @@ s3_err op_create_mpu(struct s3_req *r)
         resp_header(r, "x-amz-checksum-algorithm", ck_alg_name(s3_ck_from_stor(in.cksum_alg)));
         resp_header(r, "x-amz-checksum-type", in.cksum_type);
     }
-    resp_header(r, "x-amz-server-side-encryption", "AES256");
+    sse_headers(r, &in);
     xw_begin(&w, &r->resp.body, "InitiateMultipartUploadResult", S3_XMLNS);
     xw_elem(&w, "Bucket", r->bucket);
     xw_elem_n(&w, "Key", r->key, r->key_len);
@@ -172,6 +173,8 @@ s3_err op_upload_part_copy(struct s3_req *r)
             e = S3E_NO_SUCH_KEY;
         goto out;
     }
+    if ((e = sse_check_read(r, &src, "x-amz-copy-source-")) != S3_OK)
+        goto out;
     if ((e = s3_check_conditions(r, &src, "x-amz-copy-source-")) != S3_OK)
         goto out;
     len = src.size;
@@ -331,7 +334,7 @@ s3_err op_complete_mpu(struct s3_req *r)
         goto out;
     if (out.version_id && strcmp(out.version_id, "null"))
         resp_header(r, "x-amz-version-id", out.version_id);
-    resp_header(r, "x-amz-server-side-encryption", "AES256");
+    sse_headers(r, &out);
     xw_begin(&w, &r->resp.body, "CompleteMultipartUploadResult", S3_XMLNS);
     {
         struct s3_buf loc;

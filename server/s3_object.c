@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "server/ops.h"
+#include "server/sse.h"
 #include "server/xml.h"
 
 static void md5_etag(const unsigned char md5[16], char out[40])
@@ -66,7 +67,7 @@ s3_err op_put_object(struct s3_req *r)
     if (e != S3_OK)
         goto out;
     resp_header(r, "ETag", out.etag);
-    resp_header(r, "x-amz-server-side-encryption", out.sse ? out.sse : "AES256");
+    sse_headers(r, &out);
     if (out.version_id && strcmp(out.version_id, "null") != 0)
         resp_header(r, "x-amz-version-id", out.version_id);
     checksum_header(r, &out);
@@ -165,6 +166,8 @@ static s3_err get_or_head(struct s3_req *r, int head)
         stor_object_release(&o);
         return e;
     }
+    if ((e = sse_check_read(r, &o, "x-amz-")) != S3_OK)
+        goto out;
     if ((e = s3_check_conditions(r, &o, "")) != S3_OK) {
         if (e == S3E_NOT_MODIFIED) {
             resp_header(r, "ETag", o.etag);
@@ -352,6 +355,8 @@ s3_err op_copy_object(struct s3_req *r)
             e = req_fail(r, S3E_NO_SUCH_KEY, "The source key does not exist.");
         goto out;
     }
+    if ((e = sse_check_read(r, &src, "x-amz-copy-source-")) != S3_OK)
+        goto out;
     if ((e = s3_check_conditions(r, &src, "x-amz-copy-source-")) != S3_OK)
         goto out;
     int replace = dir && !strcmp(dir, "REPLACE");
@@ -374,10 +379,13 @@ s3_err op_copy_object(struct s3_req *r)
         in.cache_control = src.cache_control ? strdup(src.cache_control) : NULL;
         in.expires = src.expires ? strdup(src.expires) : NULL;
         for (size_t i = 0; i < src.meta.n; i++)
-            stor_kvs_add(&in.meta, src.meta.v[i].name, src.meta.v[i].value);
+            if (!sse_is_internal(src.meta.v[i].name))
+                stor_kvs_add(&in.meta, src.meta.v[i].name, src.meta.v[i].value);
         const char *sc = req_header(r, "x-amz-storage-class");
         in.storage_class = strdup(sc ? sc : "STANDARD");
-        in.sse = strdup("AES256");
+        /* The copy is encrypted as the request says (or by the bucket default), not as the source. */
+        if ((e = sse_for_write(r, &in)) != S3_OK)
+            goto out;
     }
     /* Tags: copied unless the tagging directive says REPLACE. */
     if (tdir && !strcmp(tdir, "REPLACE")) {
@@ -408,7 +416,7 @@ s3_err op_copy_object(struct s3_req *r)
         resp_header(r, "x-amz-copy-source-version-id", src.version_id);
     if (out.version_id && strcmp(out.version_id, "null") != 0)
         resp_header(r, "x-amz-version-id", out.version_id);
-    resp_header(r, "x-amz-server-side-encryption", "AES256");
+    sse_headers(r, &out);
     xw_begin(&w, &r->resp.body, "CopyObjectResult", S3_XMLNS);
     xw_elem_time(&w, "LastModified", out.mtime_ms);
     xw_elem(&w, "ETag", out.etag);

@@ -99,7 +99,7 @@ ok "s3 cp and s3 mv between keys"
 
 c s3 rm --recursive "s3://$B/tree" >/dev/null
 # (s3 ls exits 1 when it finds nothing: count with list-objects-v2.)
-assert_eq 0 "$(c s3api list-objects-v2 --bucket "$B" --prefix tree/ --output json | json_get - 'd.get("KeyCount", 0)')" \
+assert_eq 0 "$(c s3api list-objects-v2 --bucket "$B" --prefix tree/ --no-paginate --output json | json_get - 'd["KeyCount"]')" \
 	"objects under tree/ after rm --recursive"
 c s3 rm "s3://$B/moved/five" >/dev/null
 ok "s3 rm --recursive, s3 rm"

@@ -1267,6 +1267,39 @@ START_TEST(explain_deny_and_values)
 }
 END_TEST
 
+START_TEST(explain_access_point)
+{
+    struct policy_case_set set;
+    char path[1024], err[512];
+    struct authz_result r;
+    struct s3_buf b;
+    const struct policy_case *c = NULL;
+
+    snprintf(path, sizeof path, "%s/t/data/policy-cases/11-access-points.json", S3IAM_SRCDIR);
+    ck_assert_int_eq(policy_cases_load(path, &set, err, sizeof err), S3_OK);
+    for (size_t i = 0; i < set.n; i++)
+        if (strcmp(set.cases[i].name, "AP policy grant, bucket silent") == 0)
+            c = &set.cases[i];
+    ck_assert_ptr_nonnull(c);
+    policy_case_run(c, &r);
+    ck_assert_int_eq(r.decision, AUTHZ_IMPLICIT_DENY);
+    ck_assert_int_eq(r.check, AUTHZ_CHECK_BUCKET);
+    ck_assert_int_eq(r.reason, AUTHZ_R_NO_RESOURCE_ALLOW);
+    ck_assert_uint_eq(r.n_near, 1);
+    ck_assert_int_eq(r.near[0].src, AUTHZ_SRC_ACCESS_POINT);
+    ck_assert_int_eq(r.near[0].check, AUTHZ_CHECK_ACCESS_POINT);
+    ck_assert_int_eq(r.near[0].miss, AUTHZ_MISS_NONE);
+    buf_init(&b, 0);
+    ck_assert_int_eq(authz_explain(&r, &c->ctx, &b), S3_OK);
+    ck_assert_ptr_nonnull(strstr(b.p, "the access point check passed but the bucket check did not"));
+    ck_assert_ptr_nonnull(strstr(b.p, "The bucket check failed."));
+    ck_assert_ptr_nonnull(strstr(b.p, "of access point policy (access point policy, access point check) "
+                                      "allows it, but that alone is not enough here"));
+    buf_release(&b);
+    policy_cases_release(&set);
+}
+END_TEST
+
 struct phrase_case {
     enum authz_decision d;
     enum authz_reason r;
@@ -1538,6 +1571,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, all_matches_flag);
     tcase_add_test(tc, explain_condition_failure);
     tcase_add_test(tc, explain_deny_and_values);
+    tcase_add_test(tc, explain_access_point);
     tcase_add_loop_test(tc, phrase_table, 0, (int)ARRAY_LEN(phrase_cases));
     tcase_add_loop_test(tc, public_table, 0, (int)ARRAY_LEN(public_cases));
     tcase_add_test(tc, public_null);
