@@ -166,6 +166,7 @@ s3_err blob_key_init(struct stor *st, char *errbuf, size_t errlen)
         unlinkat(st->dir_fd, "master.key.new", 0);
         fsync(st->dir_fd);
         log_info("storage: created a new master key in %s/master.key", st->dir);
+        st->kek_created = 1;
         fd = openat(st->dir_fd, "master.key", O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0) {

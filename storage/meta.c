@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "lib/log.h"
@@ -627,6 +629,50 @@ static int open_subdir(int dfd, const char *name)
     return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/*
+ * The metadata remembers which master key encrypted its blobs: an HMAC of a fixed label under
+ * the key, stored at first start.  A data directory whose master.key was lost (and so just
+ * re-created) or replaced is refused with a clear message instead of serving objects that can
+ * no longer be decrypted.
+ */
+static s3_err key_check(struct stor *st, char *errbuf, size_t errlen)
+{
+    static const char label[] = "s3iam master key check v1";
+    unsigned char mac[32];
+    unsigned int ml = sizeof(mac);
+    char hex[65], *stored = NULL;
+    static const char hx[] = "0123456789abcdef";
+    s3_err e;
+
+    HMAC(EVP_sha256(), st->kek, sizeof(st->kek), (const unsigned char *)label, sizeof(label) - 1, mac, &ml);
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = hx[mac[i] >> 4];
+        hex[2 * i + 1] = hx[mac[i] & 15];
+    }
+    hex[64] = 0;
+    e = stor_account_attr_get(st, "-", "master-key-check", &stored);
+    if (e == S3E_NO_SUCH_KEY)
+        return stor_account_attr_set(st, "-", "master-key-check", hex);
+    if (e != S3_OK) {
+        snprintf(errbuf, errlen, "cannot read the master key check from %s/meta.db", st->dir);
+        return e;
+    }
+    if (strcmp(stored, hex) != 0) {
+        if (st->kek_created) {
+            unlinkat(st->dir_fd, "master.key", 0);
+            snprintf(errbuf, errlen, "%s/master.key is missing: this data directory was created with a master key "
+                     "that encrypts its objects; restore the original master.key (or start with an empty data "
+                     "directory)", st->dir);
+        } else {
+            snprintf(errbuf, errlen, "%s/master.key is not the key this data directory was created with; restore "
+                     "the original master.key", st->dir);
+        }
+        e = S3E_INTERNAL;
+    }
+    free(stored);
+    return e;
+}
+
 s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, size_t errlen)
 {
     struct stor *st = NULL;
@@ -709,6 +755,9 @@ s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, 
         st->readers[i].next_free = st->free_readers;
         st->free_readers = &st->readers[i];
     }
+    if ((e = key_check(st, errbuf, errlen)) != S3_OK)
+        goto out;
+    e = S3E_INTERNAL;
     if (stor_sweep(st) != S3_OK) {
         snprintf(errbuf, errlen, "start-up sweep of %s failed (see log)", st->dir);
         goto out;

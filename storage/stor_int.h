@@ -152,6 +152,7 @@ struct stor {
     int fsync;
     int dir_fd, blobs_fd, tmp_fd; /* dir_fd is flock'd: one process per data dir */
     unsigned char kek[32];       /* master key: wraps each blob's data key */
+    int kek_created;             /* blob_key_init made a new master.key at this start */
     EVP_CIPHER *gcm;             /* fetched once: implicit fetches cost a lock per call */
     unsigned swept;
 
