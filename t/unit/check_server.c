@@ -5,8 +5,10 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/seed.h"
 #include "server/ops.h"
 #include "server/xml.h"
 
@@ -148,6 +150,78 @@ START_TEST(config_layers)
 }
 END_TEST
 
+static const char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/check-seed-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static int has_error(const struct seed_errors *e, const char *needle1, const char *needle2)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strstr(e->msg[i], needle1) && (!needle2 || strstr(e->msg[i], needle2)))
+            return 1;
+    return 0;
+}
+
+START_TEST(seed_valid)
+{
+    const char *f = write_tmp(
+        "{\"version\": 1, \"accounts\": [{\"policies\": [{\"name\": \"p\", \"document\": {\"Version\": "
+        "\"2012-10-17\", \"Statement\": []}}], \"groups\": [{\"name\": \"g\", \"policies\": [\"p\", "
+        "\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]}], \"users\": [{\"name\": \"u\", \"groups\": [\"g\"], "
+        "\"accessKeys\": [{\"accessKeyId\": \"AKIAEXAMPLEUSER0001\", \"secretAccessKey\": \"secret-secret\"}]}], "
+        "\"buckets\": [{\"name\": \"b1\", \"versioning\": \"Enabled\"}], \"accessPoints\": [{\"name\": \"ap\", "
+        "\"bucket\": \"b1\"}]}]}");
+    struct seed s;
+    struct seed_errors e = { NULL, 0 };
+    ck_assert_int_eq(seed_load(f, "111122223333", &s, &e), 0);
+    ck_assert_uint_eq(e.n, 0);
+    ck_assert_str_eq(s.accounts[0].id, "111122223333");
+    ck_assert_uint_eq(s.accounts[0].n_users, 1);
+    ck_assert_str_eq(s.accounts[0].users[0].keys[0].id, "AKIAEXAMPLEUSER0001");
+    ck_assert_int_eq(s.accounts[0].buckets[0].versioning, 1);
+    ck_assert_ptr_nonnull(strstr(s.accounts[0].policies[0].document, "2012-10-17"));
+    seed_release(&s);
+    unlink(f);
+}
+END_TEST
+
+START_TEST(seed_errors_have_paths)
+{
+    const char *f = write_tmp(
+        "{\"version\": 1, \"acounts\": 1, \"accounts\": [{\"id\": \"12\", \"users\": [{\"name\": \"u\", "
+        "\"groups\": [\"missing\"], \"colour\": \"red\"}], \"groups\": [{\"name\": 5}], "
+        "\"accessPoints\": [{\"name\": \"ap\", \"bucket\": \"nob\"}], \"roles\": [{\"name\": \"r\"}]}]}");
+    struct seed s;
+    struct seed_errors e = { NULL, 0 };
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(seed_load(f, "111122223333", &s, &e), -1);
+    ck_assert_msg(has_error(&e, "(top)", "unknown key \"acounts\""), "no top-level unknown key error");
+    ck_assert_msg(has_error(&e, "accounts[0]:", "12-digit"), "no account id error");
+    ck_assert_msg(has_error(&e, "accounts[0].users[0]", "no group named \"missing\""), "no missing group error");
+    ck_assert_msg(has_error(&e, "accounts[0].users[0]", "unknown key \"colour\""), "no unknown user key error");
+    ck_assert_msg(has_error(&e, "accounts[0].groups[0]", "must be a string"), "no type error");
+    ck_assert_msg(has_error(&e, "accounts[0].accessPoints[0]", "no bucket named \"nob\""), "no bucket ref error");
+    ck_assert_msg(has_error(&e, "accounts[0].roles[0]", "trustPolicy"), "no missing trust policy error");
+    ck_assert_ptr_null(s.accounts);
+    seed_errors_release(&e);
+    unlink(f);
+
+    f = write_tmp("{\"version\": 1,\n \"accounts\": [ }");
+    ck_assert_int_eq(seed_load(f, "111122223333", &s, &e), -1);
+    ck_assert_uint_eq(e.n, 1);
+    ck_assert_msg(strstr(e.msg[0], ":2:") != NULL, "syntax error without line: %s", e.msg[0]);
+    seed_errors_release(&e);
+    unlink(f);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -158,6 +232,8 @@ static Suite *server_suite(void)
     tcase_add_test(tc, xml_safety);
     tcase_add_test(tc, xml_writer_escapes);
     tcase_add_test(tc, config_layers);
+    tcase_add_test(tc, seed_valid);
+    tcase_add_test(tc, seed_errors_have_paths);
     suite_add_tcase(s, tc);
     return s;
 }
