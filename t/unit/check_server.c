@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "conf/seed.h"
+#include "auth/init_file.h"
 #include "server/ops.h"
 #include "server/xml.h"
 
@@ -172,20 +172,22 @@ static int has_error(const struct seed_errors *e, const char *needle1, const cha
 START_TEST(seed_valid)
 {
     const char *f = write_tmp(
-        "{\"version\": 1, \"accounts\": [{\"policies\": [{\"name\": \"p\", \"document\": {\"Version\": "
-        "\"2012-10-17\", \"Statement\": []}}], \"groups\": [{\"name\": \"g\", \"policies\": [\"p\", "
+        "{\"s3iam_init\": 1, \"accounts\": [{\"id\": \"111122223333\", \"policies\": [{\"name\": \"p\", "
+        "\"document\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", "
+        "\"Resource\": \"*\"}]}}], \"groups\": [{\"name\": \"g\", \"attached_policies\": [\"p\", "
         "\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]}], \"users\": [{\"name\": \"u\", \"groups\": [\"g\"], "
-        "\"accessKeys\": [{\"accessKeyId\": \"AKIAEXAMPLEUSER0001\", \"secretAccessKey\": \"secret-secret\"}]}], "
-        "\"buckets\": [{\"name\": \"b1\", \"versioning\": \"Enabled\"}], \"accessPoints\": [{\"name\": \"ap\", "
+        "\"access_keys\": [{\"id\": \"AKIAEXAMPLEUSER00001\", \"secret\": \"secret-secret\"}]}], "
+        "\"buckets\": [{\"name\": \"b1\", \"versioning\": \"Enabled\"}], \"access_points\": [{\"name\": \"ap\", "
         "\"bucket\": \"b1\"}]}]}");
     struct seed s;
     struct seed_errors e = { NULL, 0 };
-    ck_assert_int_eq(seed_load(f, "111122223333", &s, &e), 0);
-    ck_assert_uint_eq(e.n, 0);
+    int rc = init_file_load(f, "us-east-1", &s, &e);
+    ck_assert_msg(rc == 0, "valid file refused: %s", e.n ? e.msg[0] : "");
     ck_assert_str_eq(s.accounts[0].id, "111122223333");
     ck_assert_uint_eq(s.accounts[0].n_users, 1);
-    ck_assert_str_eq(s.accounts[0].users[0].keys[0].id, "AKIAEXAMPLEUSER0001");
+    ck_assert_str_eq(s.accounts[0].users[0].keys[0].id, "AKIAEXAMPLEUSER00001");
     ck_assert_int_eq(s.accounts[0].buckets[0].versioning, 1);
+    ck_assert_int_eq(s.accounts[0].aps[0].pab.set, 0);
     ck_assert_ptr_nonnull(strstr(s.accounts[0].policies[0].document, "2012-10-17"));
     seed_release(&s);
     unlink(f);
@@ -194,29 +196,40 @@ END_TEST
 
 START_TEST(seed_errors_have_paths)
 {
+    /* line 1 */
     const char *f = write_tmp(
-        "{\"version\": 1, \"acounts\": 1, \"accounts\": [{\"id\": \"12\", \"users\": [{\"name\": \"u\", "
-        "\"groups\": [\"missing\"], \"colour\": \"red\"}], \"groups\": [{\"name\": 5}], "
-        "\"accessPoints\": [{\"name\": \"ap\", \"bucket\": \"nob\"}], \"roles\": [{\"name\": \"r\"}]}]}");
+        "{\"s3iam_init\": 1, \"acounts\": 1, \"accounts\": [{\"id\": \"12\", \"users\": [{\"name\": \"u\",\n"
+        " \"grups\": [\"x\"]}], \"groups\": [{\"name\": 5}],\n"
+        " \"policies\": [{\"name\": \"bad\", \"document\": {\"Version\": \"2012-10-17\",\n"
+        "   \"Statement\": [{\"Effect\": \"Allow\" \"Action\": \"s3:*\"}]}}],\n"
+        " \"roles\": [{\"name\": \"r\"}], \"users\": []}]}");
     struct seed s;
     struct seed_errors e = { NULL, 0 };
     memset(&s, 0, sizeof(s));
-    ck_assert_int_eq(seed_load(f, "111122223333", &s, &e), -1);
-    ck_assert_msg(has_error(&e, "(top)", "unknown key \"acounts\""), "no top-level unknown key error");
-    ck_assert_msg(has_error(&e, "accounts[0]:", "12-digit"), "no account id error");
-    ck_assert_msg(has_error(&e, "accounts[0].users[0]", "no group named \"missing\""), "no missing group error");
-    ck_assert_msg(has_error(&e, "accounts[0].users[0]", "unknown key \"colour\""), "no unknown user key error");
-    ck_assert_msg(has_error(&e, "accounts[0].groups[0]", "must be a string"), "no type error");
-    ck_assert_msg(has_error(&e, "accounts[0].accessPoints[0]", "no bucket named \"nob\""), "no bucket ref error");
-    ck_assert_msg(has_error(&e, "accounts[0].roles[0]", "trustPolicy"), "no missing trust policy error");
-    ck_assert_ptr_null(s.accounts);
+    ck_assert_int_eq(init_file_load(f, "us-east-1", &s, &e), -1);
+    /* The whole file is not JSON (missing comma in the policy): one syntax error with its
+     * position, nothing else. */
+    ck_assert_uint_eq(e.n, 1);
+    ck_assert_msg(strstr(e.msg[0], ":4:") != NULL && strstr(e.msg[0], "JSON"), "%s", e.msg[0]);
     seed_errors_release(&e);
     unlink(f);
 
-    f = write_tmp("{\"version\": 1,\n \"accounts\": [ }");
-    ck_assert_int_eq(seed_load(f, "111122223333", &s, &e), -1);
-    ck_assert_uint_eq(e.n, 1);
-    ck_assert_msg(strstr(e.msg[0], ":2:") != NULL, "syntax error without line: %s", e.msg[0]);
+    f = write_tmp(
+        "{\"s3iam_init\": 1, \"acounts\": 1, \"accounts\": [{\"id\": \"12\", \"users\": [{\"name\": \"u\",\n"
+        " \"grups\": [\"x\"]}], \"groups\": [{\"name\": 5}],\n"
+        " \"policies\": [{\"name\": \"bad\", \"document\": {\"Version\": \"2012-10-17\",\n"
+        "   \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\"}]}}],\n"
+        " \"roles\": [{\"name\": \"r\"}], \"access_points\": [{\"name\": \"ap\", \"bucket\": \"b\"},\n"
+        " {\"name\": \"ap\", \"bucket\": \"b\"}]}]}");
+    ck_assert_int_eq(init_file_load(f, "us-east-1", &s, &e), -1);
+    ck_assert_msg(has_error(&e, ":1:", "$.acounts: unknown key \"acounts\""), "no top-level unknown key error");
+    ck_assert_msg(has_error(&e, "$.accounts[0]:", "12-digit"), "no account id error");
+    ck_assert_msg(has_error(&e, ":2:", "$.accounts[0].users[0].grups: unknown key"), "no unknown user key error");
+    ck_assert_msg(has_error(&e, "$.accounts[0].groups[0].name", "must be a string"), "no type error");
+    ck_assert_msg(has_error(&e, "$.accounts[0].policies[0].document", "MalformedPolicyDocument"), "no policy error");
+    ck_assert_msg(has_error(&e, "$.accounts[0].roles[0]", "trust_policy"), "no missing trust policy error");
+    ck_assert_msg(has_error(&e, "$.accounts[0].access_points[1]", "defined twice"), "no duplicate error");
+    ck_assert_ptr_null(s.accounts);
     seed_errors_release(&e);
     unlink(f);
 }
