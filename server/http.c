@@ -656,7 +656,6 @@ static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr
                          MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-                         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                          srv->cfg->threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
                          (unsigned)srv->cfg->threads, MHD_OPTION_END);
     if (d == NULL)
