@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "auth/decision_log.h"
 #include "auth/init_file.h"
 #include "server/ops.h"
 #include "server/xml.h"
@@ -235,6 +236,63 @@ START_TEST(seed_errors_have_paths)
 }
 END_TEST
 
+START_TEST(decision_log_records_and_filters)
+{
+    static const char doc[] = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"ReadDemo\", \"Effect\": "
+                              "\"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::demo/*\"}]}";
+    struct policy *p = NULL;
+    struct policy_diag diag;
+    ck_assert_int_eq(policy_compile(doc, strlen(doc), POLICY_IDENTITY, NULL, "inline policy alice/read", &p, &diag), S3_OK);
+    const struct policy *ids[1] = { p };
+    struct authz_policies pols = { .identity = ids, .n_identity = 1 };
+    struct authz_key keys[1] = { { .name = "aws:username", .value = "alice" } };
+    struct authz_ctx ctx = { .action = "s3:GetObject", .resource = "arn:aws:s3:::demo/a.txt",
+                             .principal_kind = AUTHZ_USER, .principal_arn = "arn:aws:iam::111122223333:user/alice",
+                             .principal_account = "111122223333", .resource_account = "111122223333",
+                             .keys = keys, .n_keys = 1 };
+    struct authz_result res;
+    struct dlog *d = dlog_new(2);
+    struct dlog_req rq = { "REQ1", "GetObject", "demo", "a.txt", 1000 };
+
+    authz_evaluate(&pols, &ctx, &res);
+    ck_assert_int_eq(res.decision, AUTHZ_ALLOW);
+    dlog_record(d, &rq, &ctx, &res);
+    ctx.action = "s3:PutObject";
+    rq.request_id = "REQ2";
+    rq.operation = "PutObject";
+    rq.time_ms = 2000;
+    authz_evaluate(&pols, &ctx, &res);
+    ck_assert_int_eq(res.decision, AUTHZ_IMPLICIT_DENY);
+    dlog_record(d, &rq, &ctx, &res);
+
+    struct dlog_filter all = { 0 }, deny = { .decision = "deny" }, other = { .bucket = "other" };
+    char *j = dlog_query_json(d, &all);
+    ck_assert_ptr_nonnull(strstr(j, "\"sid\": \"ReadDemo\""));
+    ck_assert_ptr_nonnull(strstr(j, "\"aws:username\": \"alice\""));
+    ck_assert_msg(strstr(j, "REQ2") < strstr(j, "REQ1"), "newest first: %s", j);
+    free(j);
+    j = dlog_query_json(d, &deny);
+    ck_assert_ptr_null(strstr(j, "REQ1"));
+    ck_assert_ptr_nonnull(strstr(j, "ImplicitDeny"));
+    free(j);
+    j = dlog_query_json(d, &other);
+    ck_assert_ptr_null(strstr(j, "REQ"));
+    free(j);
+    /* The ring keeps the last two: a third entry drops the first. */
+    rq.request_id = "REQ3";
+    dlog_record(d, &rq, &ctx, &res);
+    j = dlog_query_json(d, &all);
+    ck_assert_ptr_null(strstr(j, "REQ1"));
+    ck_assert_ptr_nonnull(strstr(j, "\"dropped\": 1"));
+    free(j);
+    j = dlog_explain(&ctx, &res);
+    ck_assert_ptr_nonnull(j);
+    free(j);
+    dlog_free(d);
+    policy_free(p);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -247,6 +305,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, config_layers);
     tcase_add_test(tc, seed_valid);
     tcase_add_test(tc, seed_errors_have_paths);
+    tcase_add_test(tc, decision_log_records_and_filters);
     suite_add_tcase(s, tc);
     return s;
 }
