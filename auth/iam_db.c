@@ -1051,7 +1051,8 @@ s3_err iam_user_update(struct iam_account *a, const char *name, const char *new_
         free(narn);
         return S3E_NOMEM;
     }
-    /* Group memberships follow the rename. */
+    /* Group memberships follow the rename (from here on a failure must be rolled back). */
+    a->dirty = 1;
     for (size_t i = 0; i < a->n_groups; i++) {
         int k = strs_index(&a->groups[i]->members, u->name, 1);
         if (k >= 0) {
@@ -1130,6 +1131,7 @@ s3_err iam_tags_set(struct iam_account *a, struct iam_tags *t, const struct iam_
     }
     if (t->n + new_keys > IAM_MAX_TAGS)
         return fail(m, S3E_IAM_LIMIT_EXCEEDED, "The number of tags has reached the maximum limit of %d.", IAM_MAX_TAGS);
+    a->dirty = 1;   /* an allocation failure below leaves a partial change: roll it back */
     for (size_t i = 0; i < add->n; i++) {
         size_t j;
         for (j = 0; j < t->n && strcasecmp(t->v[j].key, add->v[i].key); j++)

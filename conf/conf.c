@@ -42,6 +42,12 @@ static const struct conf_key conf_keys[] = {
     { "max-object-size", CT_SIZE, F(max_object), "5368709120", 1, 1LL << 42,
       "largest single PUT or part, bytes (S3: 5 GiB)" },
     { "access-log", CT_BOOL, F(access_log), "true", 0, 1, "one log line per request" },
+    { "explain-denials", CT_BOOL, F(explain_denials), "false", 0, 1,
+      "name the deciding statement in every 403 message and log a readable explanation of each denial" },
+    { "decision-log", CT_INT, F(decision_log), "1000", 0, 1000000,
+      "authorization decisions kept in memory for GET /_s3iam/decisions (0 turns it off)" },
+    { "decisions-open", CT_BOOL, F(decisions_open), "false", 0, 1,
+      "serve /_s3iam/decisions to unsigned requests from loopback (otherwise root only)" },
 };
 #undef F
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -28,6 +28,10 @@ struct s3_config {
     long long max_xml_body;  /* bytes */
     long long max_object;    /* bytes, largest single PUT */
     int access_log;          /* one line per request */
+    int explain_denials;     /* denial messages name the deciding statement for every caller, and
+                                the log carries a readable explanation of each denial */
+    long decision_log;       /* decisions kept for GET /_s3iam/decisions (0: none) */
+    int decisions_open;      /* serve /_s3iam/decisions unsigned to loopback clients */
 };
 
 enum conf_action { CONF_RUN = 0, CONF_EXIT_OK, CONF_EXIT_ERR, CONF_PROBE, CONF_LIST_OPS };

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "auth/policy.h"
+#include "server/authn.h"
 #include "server/ops.h"
 #include "server/xml.h"
 
@@ -359,9 +360,12 @@ static s3_err s3c_create(struct s3_req *r, const char *account, const char *name
     }
     snprintf(a.name, sizeof(a.name), "%s", name);
     snprintf(a.account, sizeof(a.account), "%s", account);
+    snprintf(a.region, sizeof(a.region), "%s", b.region);
+    ap_arn(&a, arn, sizeof(arn));
+    if ((e = authz_s3_resource(r, "s3:CreateAccessPoint", arn, account)) != S3_OK)
+        goto out;
     snprintf(a.bucket, sizeof(a.bucket), "%s", bucket);
     snprintf(a.bucket_account, sizeof(a.bucket_account), "%s", b.owner_account);
-    snprintf(a.region, sizeof(a.region), "%s", b.region);
     snprintf(a.network_origin, sizeof(a.network_origin), "%s", vpc && vpc[0] ? "VPC" : "Internet");
     snprintf(a.vpc_id, sizeof(a.vpc_id), "%s", vpc ? vpc : "");
     /* Block Public Access of the access point: all on unless the request says otherwise. */
@@ -397,7 +401,6 @@ static s3_err s3c_create(struct s3_req *r, const char *account, const char *name
             e = req_fail(r, e, "Your previous request to create the named accesspoint (%s) succeeded and you already own it.", name);
         goto out;
     }
-    ap_arn(&a, arn, sizeof(arn));
     xw_begin(&w, &r->resp.body, "CreateAccessPointResult", S3C_XMLNS);
     xw_elem(&w, "AccessPointArn", arn);
     xw_elem(&w, "Alias", a.alias);
@@ -441,6 +444,14 @@ static void ap_fields(struct xml_w *w, const struct ap *a, int full)
     xw_elem(w, "BucketAccountId", a->bucket_account);
 }
 
+/* Authorise action on the access point a (loaded) for the caller. */
+static s3_err ap_authz(struct s3_req *r, const struct ap *a, const char *action)
+{
+    char arn[256];
+    ap_arn(a, arn, sizeof(arn));
+    return authz_s3_resource(r, action, arn, a->account);
+}
+
 static s3_err s3c_get(struct s3_req *r, const char *account, const char *name)
 {
     struct ap a;
@@ -448,6 +459,10 @@ static s3_err s3c_get(struct s3_req *r, const char *account, const char *name)
     s3_err e = ap_get(r->srv, account, name, &a);
     if (e != S3_OK)
         return req_fail(r, e, "The specified accesspoint does not exist: %s", name);
+    if ((e = ap_authz(r, &a, "s3:GetAccessPoint")) != S3_OK) {
+        ap_release(&a);
+        return e;
+    }
     xw_begin(&w, &r->resp.body, "GetAccessPointResult", S3C_XMLNS);
     ap_fields(&w, &a, 1);
     xw_end(&w);
@@ -471,6 +486,8 @@ static s3_err s3c_list(struct s3_req *r, const char *account)
             return req_fail(r, S3E_INVALID_ARGUMENT, "maxResults must be between 1 and 1000.");
         max = (size_t)m;
     }
+    if ((e = authz_s3_resource(r, "s3:ListAccessPoints", "*", account)) != S3_OK)
+        return e;
     if ((e = ap_list(r->srv, account, req_query(r, "bucket"), &v, &n)) != S3_OK)
         return e;
     /* Records are kept in creation order; pages go by name, and the token is the name of the
@@ -515,6 +532,8 @@ static s3_err s3c_put_policy(struct s3_req *r, const char *account, const char *
 
     if ((e = ap_get(r->srv, account, name, &a)) != S3_OK)
         return req_fail(r, e, "The specified accesspoint does not exist: %s", name);
+    if ((e = ap_authz(r, &a, "s3:PutAccessPointPolicy")) != S3_OK)
+        goto out;
     if ((e = parse_body(r, "PutAccessPointPolicyRequest", &d)) != S3_OK)
         goto out;
     text = xml_child_text(xml_root(d), "Policy");
@@ -564,6 +583,10 @@ static s3_err s3c_get_policy(struct s3_req *r, const char *account, const char *
     s3_err e = ap_get(r->srv, account, name, &a);
     if (e != S3_OK)
         return req_fail(r, e, "The specified accesspoint does not exist: %s", name);
+    if ((e = ap_authz(r, &a, status ? "s3:GetAccessPointPolicyStatus" : "s3:GetAccessPointPolicy")) != S3_OK) {
+        ap_release(&a);
+        return e;
+    }
     if (a.policy == NULL) {
         ap_release(&a);
         return req_fail(r, S3E_NO_SUCH_AP_POLICY, "The specified accesspoint policy does not exist");
@@ -594,6 +617,10 @@ static s3_err s3c_delete_policy(struct s3_req *r, const char *account, const cha
     s3_err e = ap_get(r->srv, account, name, &a);
     if (e != S3_OK)
         return req_fail(r, e, "The specified accesspoint does not exist: %s", name);
+    if ((e = ap_authz(r, &a, "s3:DeleteAccessPointPolicy")) != S3_OK) {
+        ap_release(&a);
+        return e;
+    }
     free(a.policy);
     a.policy = NULL;
     e = ap_update(r->srv, &a);
@@ -608,6 +635,9 @@ static s3_err s3c_account_pab(struct s3_req *r, const char *account)
     struct pab p;
     struct xml_w w;
     s3_err e;
+    if ((e = authz_s3_resource(r, strcmp(r->method, "GET") ? "s3:PutAccountPublicAccessBlock"
+                                                           : "s3:GetAccountPublicAccessBlock", "*", account)) != S3_OK)
+        return e;
     if (!strcmp(r->method, "GET")) {
         if ((e = pab_account_get(r->srv, account, &p)) != S3_OK)
             return e;
@@ -670,7 +700,15 @@ s3_err s3control_dispatch(struct s3_req *r)
         if (!strcmp(r->method, "GET"))
             return s3c_get(r, account, seg[1]);
         if (!strcmp(r->method, "DELETE")) {
-            s3_err e = ap_delete(r->srv, account, seg[1]);
+            struct ap a;
+            s3_err e = ap_get(r->srv, account, seg[1], &a);
+            if (e != S3_OK)
+                return req_fail(r, e, "The specified accesspoint does not exist: %s", seg[1]);
+            e = ap_authz(r, &a, "s3:DeleteAccessPoint");
+            ap_release(&a);
+            if (e != S3_OK)
+                return e;
+            e = ap_delete(r->srv, account, seg[1]);
             if (e == S3E_NO_SUCH_ACCESS_POINT)
                 return req_fail(r, e, "The specified accesspoint does not exist: %s", seg[1]);
             if (e == S3_OK)

@@ -29,8 +29,8 @@ s3_err authn_finish(struct s3_req *r);
  * policies and the bucket policy.  S3_OK, or S3E_ACCESS_DENIED with AWS's message set on r
  * (and the header x-s3iam-decision naming the deciding statement). */
 s3_err authz_s3(struct s3_req *r);
-/* The part of S3 authorisation that needs the body: CreateBucket (s3:LocationConstraint) and
- * DeleteObjects (every key).  Called by authn_finish. */
+/* The part of S3 authorisation that needs the body: CreateBucket (s3:LocationConstraint).
+ * Called by authn_finish. */
 s3_err authz_s3_body(struct s3_req *r);
 /* 1 if the caller may s3:ListBucket r->bucket (HEAD/GET of a missing key answers 404 only
  * then, else 403: doc 4.4).  Logs the decision; sets nothing on r. */

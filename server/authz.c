@@ -10,6 +10,8 @@
 #include "config.h"
 #include "server/authz.h"
 
+#include "auth/decision_log.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,38 +202,45 @@ static void describe_match(struct s3_buf *b, const struct authz_match *m)
         buf_addf(b, "%s#%zu (line %d)", src ? src : "policy", si.index + 1, si.line);
 }
 
-/* The teaching header: which statement decided, or which came closest and why it missed. */
+/* Which statement decided, or which came closest and why it missed: one line of visible
+ * ASCII (it goes into a response header and the error message). */
+static void decision_text(const struct authz_result *res, struct s3_buf *b)
+{
+    buf_adds(b, authz_decision_name(res->decision));
+    if (res->n_deciding) {
+        buf_adds(b, res->decision == AUTHZ_EXPLICIT_DENY ? "; denied-by=" : "; allowed-by=");
+        describe_match(b, &res->deciding[0]);
+    } else if (res->n_near) {
+        const struct authz_match *m = &res->near[0];
+        buf_adds(b, "; closest=");
+        describe_match(b, m);
+        if (m->miss == AUTHZ_MISS_CONDITION && m->cond.op)
+            buf_addf(b, "; failed-condition=%s %s (request: %s)", m->cond.op, m->cond.key ? m->cond.key : "",
+                     m->cond.req ? (m->cond.req->value ? m->cond.req->value : "[list]") : "absent");
+        else if (m->miss == AUTHZ_MISS_RESOURCE)
+            buf_adds(b, "; failed=Resource");
+        else if (m->miss == AUTHZ_MISS_PRINCIPAL)
+            buf_adds(b, "; failed=Principal");
+    } else if (res->decision == AUTHZ_IMPLICIT_DENY) {
+        buf_adds(b, "; no statement of the caller's policies matches this action and resource");
+    }
+    for (size_t i = 0; i < b->len; i++)
+        if ((unsigned char)b->p[i] < 0x20 || (unsigned char)b->p[i] > 0x7e)
+            b->p[i] = '?';
+}
+
+/* The teaching header x-s3iam-decision. */
 static void decision_header(struct az *z, const struct authz_result *res)
 {
     struct s3_buf b;
     buf_init(&b, 1000);
-    buf_adds(&b, authz_decision_name(res->decision));
-    if (res->n_deciding) {
-        buf_adds(&b, res->decision == AUTHZ_EXPLICIT_DENY ? "; denied-by=" : "; allowed-by=");
-        describe_match(&b, &res->deciding[0]);
-    } else if (res->n_near) {
-        const struct authz_match *m = &res->near[0];
-        buf_adds(&b, "; closest=");
-        describe_match(&b, m);
-        if (m->miss == AUTHZ_MISS_CONDITION && m->cond.op)
-            buf_addf(&b, "; failed-condition=%s %s (request: %s)", m->cond.op, m->cond.key ? m->cond.key : "",
-                     m->cond.req ? (m->cond.req->value ? m->cond.req->value : "[list]") : "absent");
-        else if (m->miss == AUTHZ_MISS_RESOURCE)
-            buf_adds(&b, "; failed=Resource");
-        else if (m->miss == AUTHZ_MISS_PRINCIPAL)
-            buf_adds(&b, "; failed=Principal");
-    } else if (res->decision == AUTHZ_IMPLICIT_DENY) {
-        buf_adds(&b, "; no statement of the caller's policies matches this action and resource");
-    }
-    /* header values must be one line of visible ASCII */
-    for (size_t i = 0; i < b.len; i++)
-        if ((unsigned char)b.p[i] < 0x20 || (unsigned char)b.p[i] > 0x7e)
-            b.p[i] = '?';
+    decision_text(res, &b);
     if (b.p)
         resp_header(z->r, "x-s3iam-decision", b.p);
     buf_release(&b);
 }
 
+/* One log line per decision by a non-root caller (the explanation joined on one line). */
 static void log_decision(struct az *z, const struct authz_result *res)
 {
     struct s3_buf b;
@@ -275,10 +284,18 @@ static char *denied_message(struct az *z, const struct authz_result *res, int s3
 {
     struct s3_buf b;
     buf_init(&b, 4096);
-    if (z->c.principal_kind == AUTHZ_ANONYMOUS || !res->same_account || z->c.principal_arn == NULL)
+    int same = !(z->c.principal_kind == AUTHZ_ANONYMOUS || !res->same_account || z->c.principal_arn == NULL);
+    if (!same)
         buf_adds(&b, "Access Denied");
     else
         authz_denied_message(res, &z->c, s3, &b);
+    /* A student must learn which statement decided: named for callers of the resource's own
+     * account (whom AWS tells the reason), and for everyone with --explain-denials. */
+    if (same || z->r->srv->cfg->explain_denials) {
+        buf_adds(&b, " [s3iam: ");
+        decision_text(res, &b);
+        buf_adds(&b, "]");
+    }
     return buf_detach(&b, NULL);
 }
 
@@ -310,6 +327,28 @@ static s3_err az_decide_full(struct az *z, const char *action, const char *resou
         res.n_deciding = 0;
     }
     log_decision(z, &res);
+    {
+        struct timespec ts;
+        struct dlog_req rq;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        rq.request_id = z->r->req_id;
+        rq.operation = z->r->op ? z->r->op->name : NULL;
+        rq.bucket = z->r->bucket;
+        rq.key = z->r->key;
+        rq.time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        dlog_record(z->r->srv->dlog, &rq, &z->c, &res);
+    }
+    if (res.decision != AUTHZ_ALLOW && z->r->srv->cfg->explain_denials) {
+        char *ex = dlog_explain(&z->c, &res);
+        for (char *line = ex, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            if ((nl = strchr(line, '\n')) != NULL)
+                *nl = 0;
+            log_warn("authz explain id=%s: %s", z->r->req_id, line);
+            if (nl == NULL)
+                break;
+        }
+        free(ex);
+    }
     if (res_out)
         *res_out = res;
     if (res.decision == AUTHZ_ALLOW)
@@ -641,39 +680,12 @@ s3_err authz_s3(struct s3_req *r)
 {
     if (r->op == NULL)
         return S3_OK;
-    /* CreateBucket's LocationConstraint is in its body, and DeleteObjects is decided key by
-     * key: both are authorised by authz_s3_body once the body has arrived. */
+    /* CreateBucket's LocationConstraint is in its body (authz_s3_body decides it once the body
+     * has arrived); DeleteObjects is decided key by key by its handler (authz_s3_key), which
+     * reports each refusal inside its 200 response as S3 does. */
     if (op_is(r, "CreateBucket") || op_is(r, "DeleteObjects"))
         return S3_OK;
     return s3_decide_all(r, NULL);
-}
-
-/* DeleteObjects: s3:DeleteObject (or s3:DeleteObjectVersion) for every key named. */
-static s3_err delete_objects_body(struct s3_req *r)
-{
-    struct xml_doc *d = NULL;
-    const char *why;
-    char owner[13];
-    s3_err e = S3_OK;
-
-    if (r->bucket == NULL || !bucket_owner(r, r->bucket, owner))
-        return S3_OK;   /* NoSuchBucket from the handler */
-    if (xml_parse(buf_str(&r->body_buf), "Delete", &d, &why) != S3_OK)
-        return S3_OK;   /* MalformedXML from the handler */
-    for (const struct xml_node *o = xml_child(xml_root(d), "Object"); o && e == S3_OK; o = xml_next(o, "Object")) {
-        char *key = xml_child_text(o, "Key"), *vid = xml_child_text(o, "VersionId"), *msg = NULL;
-        if (key && key[0] &&
-            authz_s3_key(r, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", key, &msg) != S3_OK) {
-            /* Until the handler reports refusals key by key (200 with <Error> entries, as AWS
-             * does), a refused key refuses the whole request so nothing is deleted unchecked. */
-            e = req_fail(r, S3E_ACCESS_DENIED, "%s", msg ? msg : "Access Denied");
-        }
-        free(msg);
-        free(key);
-        free(vid);
-    }
-    xml_free(d);
-    return e;
 }
 
 s3_err authz_s3_body(struct s3_req *r)
@@ -692,8 +704,6 @@ s3_err authz_s3_body(struct s3_req *r)
         free(loc);
         return e;
     }
-    if (op_is(r, "DeleteObjects"))
-        return delete_objects_body(r);
     return S3_OK;
 }
 

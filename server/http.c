@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "auth/decision_log.h"
 #include "lib/log.h"
 #include "server/ap.h"
 #include "server/authn.h"
@@ -504,6 +505,53 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, struct s3_req *r
     return ret;
 }
 
+/* GET /_s3iam/decisions: the recent authorization decisions, newest first, for the account's
+ * root user (signed), or for unsigned loopback callers when decisions-open is set. */
+static s3_err serve_decisions(struct s3_req *r)
+{
+    struct dlog_filter f;
+    const char *v;
+    char *json;
+    int loopback = !strcmp(r->peer, "127.0.0.1") || !strcmp(r->peer, "::1");
+
+    if (strcmp(r->method, "GET") != 0)
+        return req_fail(r, S3E_METHOD_NOT_ALLOWED, "Only GET is allowed on /_s3iam/decisions.");
+    if (r->who.kind != PRIN_ROOT && !(r->who.kind == PRIN_ANONYMOUS && loopback && r->srv->cfg->decisions_open))
+        return req_fail(r, S3E_ACCESS_DENIED, "Only the account root user may read /_s3iam/decisions (sign the "
+                                              "request, or start s3iamd with --decisions-open to allow unsigned "
+                                              "requests from loopback).");
+    memset(&f, 0, sizeof(f));
+    f.principal = req_query(r, "principal");
+    f.decision = req_query(r, "decision");
+    f.bucket = req_query(r, "bucket");
+    f.action = req_query(r, "action");
+    f.request_id = req_query(r, "request_id");
+    if (f.decision && strcasecmp(f.decision, "Allow") && strcasecmp(f.decision, "ExplicitDeny") &&
+        strcasecmp(f.decision, "ImplicitDeny") && strcasecmp(f.decision, "deny"))
+        return req_fail(r, S3E_INVALID_ARGUMENT, "decision must be Allow, ExplicitDeny, ImplicitDeny or deny.");
+    if ((v = req_query(r, "limit")) != NULL) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 100000)
+            return req_fail(r, S3E_INVALID_ARGUMENT, "limit must be a number from 1 to 100000.");
+        f.limit = (size_t)n;
+    }
+    if ((v = req_query(r, "since")) != NULL) {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end || n < 0)
+            return req_fail(r, S3E_INVALID_ARGUMENT, "since must be milliseconds since the epoch.");
+        f.since_ms = n;
+    }
+    if ((json = dlog_query_json(r->srv->dlog, &f)) == NULL)
+        return S3E_NOMEM;
+    buf_adds(&r->resp.body, json);
+    buf_addc(&r->resp.body, '\n');
+    free(json);
+    resp_header(r, "Content-Type", "application/json");
+    return S3_OK;
+}
+
 static s3_err serve_health(struct s3_req *r)
 {
     buf_addf(&r->resp.body, "{\"status\":\"ok\",\"service\":\"s3iam\",\"version\":\"%s\",\"uptime_s\":%lld}\n",
@@ -562,6 +610,8 @@ static s3_err run_request(struct s3_req *r)
     switch (r->svc) {
     case SVC_HEALTH:
         return serve_health(r);
+    case SVC_DECISIONS:
+        return req_fail(r, serve_decisions(r), NULL);
     case SVC_IAM:
     case SVC_STS:
         return req_fail(r, query_api_dispatch(r), NULL);

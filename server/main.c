@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/decision_log.h"
 #include "conf/conf.h"
 #include "lib/log.h"
 #include "server/http.h"
@@ -110,6 +111,10 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
+    if ((srv.dlog = dlog_new((size_t)cfg.decision_log)) == NULL) {
+        log_error("out of memory for the decision log (%ld entries)", cfg.decision_log);
+        goto out;
+    }
     if (http_start(&srv, &h, err, sizeof(err)) != S3_OK) {
         log_error("%s", err);
         goto out;
@@ -133,6 +138,7 @@ int main(int argc, char **argv)
 out:
     http_stop(h);
     iam_glue_shutdown(&srv);
+    dlog_free(srv.dlog);
     stor_close(srv.stor);
     if (rc == 0)
         log_info("stopped cleanly");

@@ -24,9 +24,12 @@
 
 struct iam_db;
 
+struct dlog;
+
 struct s3_server {
     const struct s3_config *cfg;
     struct stor *stor;
+    struct dlog *dlog;       /* recent authorization decisions (GET /_s3iam/decisions) */
     time_t started;
     /* Test hook: when nonzero, used as "now" for signature checks (S3IAM_FAKE_NOW). */
     time_t fake_now;
@@ -34,7 +37,7 @@ struct s3_server {
     struct iam_db *iam;
 };
 
-enum svc { SVC_S3 = 0, SVC_S3CONTROL, SVC_IAM, SVC_STS, SVC_HEALTH };
+enum svc { SVC_S3 = 0, SVC_S3CONTROL, SVC_IAM, SVC_STS, SVC_HEALTH, SVC_DECISIONS };
 
 /* One query parameter, decoded.  has_value is 0 for a bare "?uploads". */
 struct qparam {

@@ -139,6 +139,10 @@ s3_err route_request(struct s3_req *r)
         r->svc = SVC_HEALTH;
         return S3_OK;
     }
+    if (s3_str_eq(path, S3_LIT("/_s3iam/decisions"))) {
+        r->svc = SVC_DECISIONS;
+        return S3_OK;
+    }
     if (s3_str_has_prefix(path, S3_LIT("/v20180820/"))) {
         r->svc = SVC_S3CONTROL;
         return S3_OK;

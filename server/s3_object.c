@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/authn.h"
 #include "server/ops.h"
 #include "server/sse.h"
 #include "server/xml.h"
@@ -162,7 +163,10 @@ static s3_err get_or_head(struct s3_req *r, int head)
                 resp_header(r, "x-amz-version-id", o.version_id);
         }
         if (e == S3E_NO_SUCH_VERSION || (e == S3E_NO_SUCH_KEY && vid && !o.is_delete_marker))
-            e = req_fail(r, vid && strcmp(vid, "null") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY, NULL);
+            e = vid && strcmp(vid, "null") ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY;
+        /* 404 only for callers who may list the bucket; others learn nothing (403). */
+        if (e == S3E_NO_SUCH_KEY || e == S3E_NO_SUCH_VERSION)
+            e = authz_not_found(r, e);
         stor_object_release(&o);
         return e;
     }
@@ -285,8 +289,11 @@ s3_err op_delete_objects(struct s3_req *r)
         char *key = xml_child_text(o, "Key"), *vid = xml_child_text(o, "VersionId"), *vout = NULL;
         int marker = 0;
         s3_err de;
+        char *deny_msg = NULL;
         if (key == NULL || key[0] == 0 || strlen(key) > 1024) {
             de = S3E_INVALID_ARGUMENT;
+        } else if (authz_s3_key(r, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", key, &deny_msg) != S3_OK) {
+            de = S3E_ACCESS_DENIED;   /* reported for this key; the others go on */
         } else {
             de = stor_object_delete(r->srv->stor, r->bucket, key, vid, &marker, &vout);
             if (de == S3E_NO_SUCH_KEY || de == S3E_NO_SUCH_VERSION)
@@ -309,9 +316,10 @@ s3_err op_delete_objects(struct s3_req *r)
             if (vid)
                 xw_elem(&w, "VersionId", vid);
             xw_elem(&w, "Code", err_code(de));
-            xw_elem(&w, "Message", err_message(de));
+            xw_elem(&w, "Message", deny_msg ? deny_msg : err_message(de));
             xw_close(&w);
         }
+        free(deny_msg);
         free(key);
         free(vid);
         free(vout);
@@ -453,7 +461,7 @@ s3_err op_get_object_attributes(struct s3_req *r)
         if (o.is_delete_marker)
             resp_header(r, "x-amz-delete-marker", "true");
         stor_object_release(&o);
-        return e;
+        return e == S3E_NO_SUCH_KEY || e == S3E_NO_SUCH_VERSION ? authz_not_found(r, e) : e;
     }
     char d[64];
     s3_http_date(o.mtime_ms, d);

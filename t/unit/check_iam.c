@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -723,6 +724,73 @@ START_TEST(rollback_on_failed_save)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ threads */
+
+struct hammer {
+    struct iam_db *db;
+    char akid[24];
+    int stop;
+    unsigned lookups, allows;
+};
+
+static void *reader(void *arg)
+{
+    struct hammer *h = arg;
+    while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+        struct iam_identity id;
+        struct iam_cred c;
+        if (iam_key_lookup(h->db, h->akid, &c) == S3_OK && iam_identity_get(h->db, h->akid, 0, &id) == S3_OK) {
+            __atomic_add_fetch(&h->lookups, 1, __ATOMIC_RELAXED);
+            if (decide(&id, "s3:GetObject", "arn:aws:s3:::b/k", NULL, 0) == AUTHZ_ALLOW)
+                __atomic_add_fetch(&h->allows, 1, __ATOMIC_RELAXED);
+            iam_identity_release(&id);
+        }
+        iam_key_touch(h->db, h->akid, "s3", "us-east-1");
+    }
+    return NULL;
+}
+
+/* Readers evaluate while a writer replaces, detaches and re-attaches the documents they use:
+ * the counted references keep every policy alive for as long as a reader holds it. */
+START_TEST(concurrent_readers_and_writer)
+{
+    struct iam_db *db = new_db();
+    struct iam_account *a = iam_write_begin(db, ACCT);
+    struct iam_msg m;
+    const struct iam_key *k;
+    struct hammer h;
+    pthread_t th[4];
+
+    memset(&h, 0, sizeof(h));
+    h.db = db;
+    ck_assert_int_eq(iam_user_create(a, "t", NULL, NULL, &m, NULL), S3_OK);
+    ck_assert_int_eq(iam_key_create(a, "t", &m, &k), S3_OK);
+    snprintf(h.akid, sizeof(h.akid), "%s", k->id);
+    ck_assert_int_eq(iam_inline_put(a, IAM_ENT_USER, "t", "get", ALLOW_S3_GET, &m), S3_OK);
+    ck_assert_int_eq(iam_write_commit(a), S3_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, reader, &h), 0);
+    for (int i = 0; i < 300; i++) {
+        a = iam_write_begin(db, ACCT);
+        ck_assert_int_eq(iam_inline_put(a, IAM_ENT_USER, "t", "get", i % 2 ? ALLOW_S3_GET : ALLOW_S3_ALL, &m), S3_OK);
+        if (i % 3 == 0)
+            ck_assert_int_eq(iam_inline_delete(a, IAM_ENT_USER, "t", "get", &m), S3_OK);
+        ck_assert_int_eq(iam_attach(a, IAM_ENT_USER, "t", "arn:aws:iam::aws:policy/ReadOnlyAccess", &m), S3_OK);
+        ck_assert_int_eq(iam_detach(a, IAM_ENT_USER, "t", "arn:aws:iam::aws:policy/ReadOnlyAccess", &m), S3_OK);
+        if (i % 7 == 0)
+            iam_write_abort(a);
+        else
+            ck_assert_int_eq(iam_write_commit(a), S3_OK);
+    }
+    __atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_gt(h.lookups, 0);
+    ck_assert_uint_gt(h.allows, 0);
+    iam_db_free(db);
+}
+END_TEST
+
 static Suite *iam_suite(void)
 {
     Suite *s = suite_create("iam");
@@ -757,6 +825,11 @@ static Suite *iam_suite(void)
     tc = tcase_create("persistence");
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, rollback_on_failed_save);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, concurrent_readers_and_writer);
     suite_add_tcase(s, tc);
     return s;
 }
