@@ -1814,6 +1814,42 @@ s3_err iam_key_create(struct iam_account *a, const char *user, struct iam_msg *m
     return S3_OK;
 }
 
+s3_err iam_key_import(struct iam_account *a, const char *user, const char *akid, const char *secret, int active,
+                      struct iam_msg *m)
+{
+    struct iam_user *u = iam_user_find(a, user);
+    struct iam_key *k;
+    if (u == NULL)
+        return fail(m, S3E_IAM_NO_SUCH_ENTITY, "The user with name %s cannot be found.", user ? user : "");
+    if (akid == NULL || secret == NULL || strlen(akid) < 16 || strlen(akid) >= sizeof(k->id) ||
+        strlen(secret) < 8 || strlen(secret) >= sizeof(k->secret))
+        return fail(m, S3E_IAM_INVALID_INPUT, "An access key id has 16 to %zu characters and a secret 8 to %zu.",
+                    sizeof(k->id) - 1, sizeof(k->secret) - 1);
+    if ((k = iam_user_key(u, akid)) != NULL) {
+        /* Importing the same key again is a no-op (idempotent start-up state). */
+        if (strcmp(k->secret, secret) != 0)
+            return fail(m, S3E_IAM_ENTITY_EXISTS, "access key %s exists with another secret", akid);
+        if (k->active != active) {
+            k->active = active;
+            a->dirty = 1;
+        }
+        return S3_OK;
+    }
+    if (akid_taken(a->db, akid))
+        return fail(m, S3E_IAM_ENTITY_EXISTS, "access key %s belongs to another user", akid);
+    if (u->n_keys >= IAM_MAX_KEYS_PER_USER)
+        return fail(m, S3E_IAM_LIMIT_EXCEEDED, "Cannot exceed quota for AccessKeysPerUser: %d", IAM_MAX_KEYS_PER_USER);
+    k = &u->keys[u->n_keys];
+    memset(k, 0, sizeof(*k));
+    snprintf(k->id, sizeof(k->id), "%s", akid);
+    snprintf(k->secret, sizeof(k->secret), "%s", secret);
+    k->active = active;
+    k->created = iam_db_now(a->db);
+    u->n_keys++;
+    a->dirty = 1;
+    return S3_OK;
+}
+
 s3_err iam_key_set_active(struct iam_account *a, const char *user, const char *akid, int active, struct iam_msg *m)
 {
     struct iam_user *u = iam_user_find(a, user);

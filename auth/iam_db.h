@@ -331,6 +331,11 @@ s3_err iam_inline_delete(struct iam_account *a, enum iam_ent kind, const char *n
 
 /* Access keys (at most IAM_MAX_KEYS_PER_USER per user). */
 s3_err iam_key_create(struct iam_account *a, const char *user, struct iam_msg *m, const struct iam_key **out);
+/* A key with a given id and secret (the --init file): a no-op when the user already has it
+ * with that secret; EntityAlreadyExists when the id belongs to someone else or has another
+ * secret. */
+s3_err iam_key_import(struct iam_account *a, const char *user, const char *akid, const char *secret, int active,
+                      struct iam_msg *m);
 s3_err iam_key_set_active(struct iam_account *a, const char *user, const char *akid, int active, struct iam_msg *m);
 s3_err iam_key_delete(struct iam_account *a, const char *user, const char *akid, struct iam_msg *m);
 

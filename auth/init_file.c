@@ -14,6 +14,12 @@
 #include "auth/policy_int.h"
 #include "lib/buf.h"
 
+struct seed_pos {
+    struct s3_buf text;
+    struct jpos_tree tree;
+    int have_tree;
+};
+
 struct ctx {
     const char *file;
     struct seed_errors *errs;
@@ -443,15 +449,15 @@ static void parse_account(struct ctx *c, json_t *a, const char *path, struct see
                     check_keys(c, k, p, kkeys);
                     sk->id = get_str(c, k, "id", p, 1);
                     sk->secret = get_str(c, k, "secret", p, 1);
-                    if (sk->id && (strlen(sk->id) < 16 || strlen(sk->id) > 128 ||
+                    if (sk->id && (strlen(sk->id) < 16 || strlen(sk->id) > 23 ||
                                    strspn(sk->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(sk->id))) {
                         char *q = pathf(p, ".id");
-                        ERR(c, q, "an access key id is 16 to 128 upper-case letters and digits (e.g. AKIA + 16)");
+                        ERR(c, q, "an access key id is 16 to 23 upper-case letters and digits (AKIA + 16 as on AWS)");
                         free(q);
                     }
-                    if (sk->secret && strlen(sk->secret) < 8) {
+                    if (sk->secret && (strlen(sk->secret) < 8 || strlen(sk->secret) > 47)) {
                         char *q = pathf(p, ".secret");
-                        ERR(c, q, "a secret access key must have at least 8 characters (AWS uses 40)");
+                        ERR(c, q, "a secret access key has 8 to 47 characters (AWS uses 40)");
                         free(q);
                     }
                     if ((st = get_str(c, k, "status", p, 0)) != NULL) {
@@ -609,6 +615,7 @@ int init_file_load(const char *file, const char *default_region, struct seed *ou
 
     memset(&c, 0, sizeof(c));
     memset(&s, 0, sizeof(s));
+    memset(out, 0, sizeof(*out));
     c.file = file;
     c.errs = errs;
     c.region = default_region ? default_region : "us-east-1";
@@ -667,15 +674,41 @@ int init_file_load(const char *file, const char *default_region, struct seed *ou
         }
     }
     json_decref(root);
-    if (c.have_tree)
-        jpos_release(&c.tree);
-    buf_release(&text);
-    if (errs->n > before) {
-        seed_release(&s);
-        return -1;
+    if ((s.pos = calloc(1, sizeof(*s.pos))) != NULL) {
+        s.pos->text = text;
+        s.pos->tree = c.tree;
+        s.pos->have_tree = c.have_tree;
+    } else {
+        if (c.have_tree)
+            jpos_release(&c.tree);
+        buf_release(&text);
     }
+    /* Even with errors the caller gets what could be read, so it can add its own checks and
+     * report every problem at once; it must seed_release() either way. */
     *out = s;
-    return 0;
+    return errs->n > before ? -1 : 0;
+}
+
+void seed_error_at(const struct seed *s, struct seed_errors *errs, const char *path, const char *fmt, ...)
+{
+    struct ctx c;
+    char m[1024];
+    va_list ap;
+    memset(&c, 0, sizeof(c));
+    c.file = s->file;
+    c.errs = errs;
+    if (s->pos) {
+        c.text = s->pos->text.p ? s->pos->text.p : "";
+        c.len = s->pos->text.len;
+        c.tree = s->pos->tree;
+        c.have_tree = s->pos->have_tree;
+    } else {
+        c.text = "";
+    }
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof(m), fmt, ap);
+    va_end(ap);
+    err_at(&c, path, 0, 0, m);
 }
 
 static void free_list(char **l, size_t n)
@@ -779,5 +812,11 @@ void seed_release(struct seed *s)
     }
     free(s->accounts);
     free(s->file);
+    if (s->pos) {
+        if (s->pos->have_tree)
+            jpos_release(&s->pos->tree);
+        buf_release(&s->pos->text);
+        free(s->pos);
+    }
     memset(s, 0, sizeof(*s));
 }

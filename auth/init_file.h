@@ -122,10 +122,13 @@ struct seed_account {
     size_t n_aps;
 };
 
+struct seed_pos;                /* the file's text and value positions (private) */
+
 struct seed {
     char *file;
     struct seed_account *accounts;
     size_t n_accounts;
+    struct seed_pos *pos;
 };
 
 /* Messages collected while checking. */
@@ -137,9 +140,13 @@ void seed_errors_add(struct seed_errors *errs, const char *fmt, ...) __attribute
 void seed_errors_release(struct seed_errors *errs);
 
 /* Read and check file.  default_region is used for access point ARNs of accounts without a
- * region.  Returns 0 and fills *out when the file is valid; otherwise -1 with every problem in
- * errs (*out untouched). */
+ * region.  Returns 0 when the file is valid, -1 with every problem in errs otherwise.  Either
+ * way *out holds what could be read (for further checks); release it with seed_release. */
 int init_file_load(const char *file, const char *default_region, struct seed *out, struct seed_errors *errs);
 void seed_release(struct seed *s);
+/* Add "FILE:LINE:COLUMN: PATH: message" to errs, with the position of the value at PATH
+ * (a "$.accounts[0].users[1].groups[0]" path) in s's file: for the server's own checks. */
+void seed_error_at(const struct seed *s, struct seed_errors *errs, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

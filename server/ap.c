@@ -64,6 +64,20 @@ int ap_name_valid(const char *name, const char **why)
     return 1;
 }
 
+s3_err ap_make_alias(const char *name, char *out, size_t n)
+{
+    static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[34];
+    char rs[35];
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return S3E_INTERNAL;
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        rs[i] = al[rnd[i] % 36];
+    rs[34] = 0;
+    snprintf(out, n, "%s-%s-s3alias", name, rs);
+    return S3_OK;
+}
+
 /* ------------------------------------------------------------------ (de)serialization */
 
 static int parse_line(char *line, const char *account, struct ap *a)
@@ -338,7 +352,6 @@ static s3_err s3c_create(struct s3_req *r, const char *account, const char *name
     char *bucket = NULL, *vpc = NULL;
     char arn[256];
     struct xml_w w;
-    unsigned char rnd[34];
     s3_err e;
 
     memset(&a, 0, sizeof(a));
@@ -384,18 +397,8 @@ static s3_err s3c_create(struct s3_req *r, const char *account, const char *name
         }
     }
     a.created_ms = (int64_t)time(NULL) * 1000;
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        e = S3E_INTERNAL;
+    if ((e = ap_make_alias(name, a.alias, sizeof(a.alias))) != S3_OK)
         goto out;
-    }
-    {
-        static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        char rs[35];
-        for (size_t i = 0; i < sizeof(rnd); i++)
-            rs[i] = al[rnd[i] % 36];
-        rs[34] = 0;
-        snprintf(a.alias, sizeof(a.alias), "%s-%s-s3alias", name, rs);
-    }
     if ((e = ap_create(r->srv, &a)) != S3_OK) {
         if (e == S3E_AP_EXISTS)
             e = req_fail(r, e, "Your previous request to create the named accesspoint (%s) succeeded and you already own it.", name);

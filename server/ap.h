@@ -31,6 +31,8 @@ void ap_release(struct ap *a);
 /* arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME into out. */
 void ap_arn(const struct ap *a, char *out, size_t n);
 
+/* A new alias for access point name: NAME-<34 random lower-case letters and digits>-s3alias. */
+s3_err ap_make_alias(const char *name, char *out, size_t n);
 /* Access point name rules (3-50 chars, lower-case letters, digits, '-', no leading/trailing
  * '-', not ending in -s3alias).  *why gets a reason on failure. */
 int ap_name_valid(const char *name, const char **why);

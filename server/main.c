@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "lib/log.h"
 #include "server/http.h"
+#include "server/init.h"
 #include "server/ops.h"
 #include "server/iam_glue.h"
 #include "server/req.h"
@@ -110,6 +111,13 @@ int main(int argc, char **argv)
     if (iam_glue_init(&srv, err, sizeof(err)) != S3_OK) {
         log_error("%s", err);
         goto out;
+    }
+    if (cfg.init_file[0]) {
+        int irc = init_apply(&srv, cfg.init_file);
+        if (irc != 0) {
+            rc = irc;
+            goto out;
+        }
     }
     if ((srv.dlog = dlog_new((size_t)cfg.decision_log)) == NULL) {
         log_error("out of memory for the decision log (%ld entries)", cfg.decision_log);

@@ -212,6 +212,7 @@ START_TEST(seed_errors_have_paths)
      * position, nothing else. */
     ck_assert_uint_eq(e.n, 1);
     ck_assert_msg(strstr(e.msg[0], ":4:") != NULL && strstr(e.msg[0], "JSON"), "%s", e.msg[0]);
+    seed_release(&s);
     seed_errors_release(&e);
     unlink(f);
 
@@ -230,7 +231,7 @@ START_TEST(seed_errors_have_paths)
     ck_assert_msg(has_error(&e, "$.accounts[0].policies[0].document", "MalformedPolicyDocument"), "no policy error");
     ck_assert_msg(has_error(&e, "$.accounts[0].roles[0]", "trust_policy"), "no missing trust policy error");
     ck_assert_msg(has_error(&e, "$.accounts[0].access_points[1]", "defined twice"), "no duplicate error");
-    ck_assert_ptr_null(s.accounts);
+    seed_release(&s);
     seed_errors_release(&e);
     unlink(f);
 }
