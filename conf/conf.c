@@ -42,6 +42,9 @@ static const struct conf_key conf_keys[] = {
     { "max-object-size", CT_SIZE, F(max_object), "5368709120", 1, 1LL << 42,
       "largest single PUT or part, bytes (S3: 5 GiB)" },
     { "access-log", CT_BOOL, F(access_log), "true", 0, 1, "one log line per request" },
+    { "extra-accounts", CT_STR, F(extra_accounts), "", 0, 0,
+      "more hosted accounts as ID:ACCESS_KEY_ID:SECRET,... (each with its own root user, for cross-account "
+      "policies)" },
     { "explain-denials", CT_BOOL, F(explain_denials), "false", 0, 1,
       "name the deciding statement in every 403 message and log a readable explanation of each denial" },
     { "decision-log", CT_INT, F(decision_log), "1000", 0, 1000000,
@@ -180,6 +183,67 @@ static int validate(const struct s3_config *cfg)
     return bad;
 }
 
+static int account_id_ok(const char *id, size_t n)
+{
+    return n == 12 && strspn(id, "0123456789") >= 12;
+}
+
+/* accounts[0] is the default account; extra-accounts adds "ID:AKID:SECRET" entries. */
+static int parse_accounts(struct s3_config *cfg)
+{
+    const char *spec = cfg->extra_accounts;
+    size_t n = 1, bad = 0;
+    char *save = NULL, *tok;
+
+    for (const char *p = spec; *p; p++)
+        n += *p == ',';
+    if ((cfg->accounts = calloc(n + 1, sizeof(*cfg->accounts))) == NULL || (cfg->accounts_buf = strdup(spec)) == NULL)
+        return 1;
+    snprintf(cfg->accounts[0].id, sizeof(cfg->accounts[0].id), "%s", cfg->account_id);
+    cfg->accounts[0].akid = cfg->root_akid;
+    cfg->accounts[0].secret = cfg->root_secret;
+    cfg->n_accounts = 1;
+    for (tok = strtok_r(cfg->accounts_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *c1 = strchr(tok, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        struct conf_account *a = &cfg->accounts[cfg->n_accounts];
+        while (*tok == ' ')
+            tok++;
+        if (!c1 || !c2 || !account_id_ok(tok, (size_t)(c1 - tok)) || c2 - c1 - 1 < 3 || strlen(c2 + 1) < 8) {
+            fprintf(stderr, "s3iamd: extra-accounts: '%s' must be ACCOUNT_ID(12 digits):ACCESS_KEY_ID:SECRET "
+                            "(secret of 8+ characters)\n", tok);
+            bad++;
+            continue;
+        }
+        *c1 = *c2 = 0;
+        snprintf(a->id, sizeof(a->id), "%s", tok);
+        a->akid = c1 + 1;
+        a->secret = c2 + 1;
+        for (size_t i = 0; i < cfg->n_accounts; i++)
+            if (!strcmp(cfg->accounts[i].id, a->id) || !strcmp(cfg->accounts[i].akid, a->akid)) {
+                fprintf(stderr, "s3iamd: extra-accounts: account %s or key %s is already in use\n", a->id, a->akid);
+                bad++;
+            }
+        cfg->n_accounts++;
+    }
+    return (int)bad;
+}
+
+const struct conf_account *conf_account_by_akid(const struct s3_config *cfg, const char *akid)
+{
+    for (size_t i = 0; i < cfg->n_accounts; i++)
+        if (strcmp(cfg->accounts[i].akid, akid) == 0)
+            return &cfg->accounts[i];
+    return NULL;
+}
+
+const struct conf_account *conf_account_by_id(const struct s3_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->n_accounts; i++)
+        if (strcmp(cfg->accounts[i].id, id) == 0)
+            return &cfg->accounts[i];
+    return NULL;
+}
+
 enum conf_action conf_load(struct s3_config *cfg, int argc, char **argv)
 {
     int errors = 0, print = 0, check = 0, probe = 0;
@@ -280,6 +344,8 @@ enum conf_action conf_load(struct s3_config *cfg, int argc, char **argv)
         origins[i] = ORIG_CLI;
     }
     errors += validate(cfg);
+    if (errors == 0)
+        errors += parse_accounts(cfg);
     if (errors) {
         fprintf(stderr, "s3iamd: %d configuration error%s; not starting\n", errors, errors == 1 ? "" : "s");
         return CONF_EXIT_ERR;
@@ -301,7 +367,7 @@ void conf_print(const struct s3_config *cfg)
         printf("%-24s = ", k->name);
         switch (k->type) {
         case CT_STR:
-            printf("%s", strstr(k->name, "secret") ? "********" : *(char *const *)(const void *)base);
+            printf("%s", strstr(k->name, "secret") || strstr(k->name, "accounts") ? "********" : *(char *const *)(const void *)base);
             break;
         case CT_BOOL:
             printf("%s", *(const int *)(const void *)base ? "true" : "false");
@@ -320,6 +386,11 @@ void conf_print(const struct s3_config *cfg)
 
 void conf_release(struct s3_config *cfg)
 {
+    free(cfg->accounts);
+    free(cfg->accounts_buf);
+    cfg->accounts = NULL;
+    cfg->accounts_buf = NULL;
+    cfg->n_accounts = 0;
     for (size_t i = 0; i < N_KEYS; i++)
         if (conf_keys[i].type == CT_STR) {
             char **p = (char **)(void *)((char *)cfg + conf_keys[i].offset);

@@ -55,11 +55,12 @@ static s3_err key_lookup(struct s3_req *r, struct keyinfo *k)
 
     memset(k, 0, sizeof(*k));
     memset(&r->who, 0, sizeof(r->who));
-    if (strlen(akid) == strlen(cfg->root_akid) && CRYPTO_memcmp(akid, cfg->root_akid, strlen(akid)) == 0) {
-        k->secret = cfg->root_secret;
+    const struct conf_account *acct = conf_account_by_akid(cfg, akid);
+    if (acct != NULL) {
+        k->secret = acct->secret;
         r->who.kind = PRIN_ROOT;
-        snprintf(r->who.account, sizeof(r->who.account), "%s", cfg->account_id);
-        snprintf(r->who.arn, sizeof(r->who.arn), "arn:aws:iam::%s:root", cfg->account_id);
+        snprintf(r->who.account, sizeof(r->who.account), "%s", acct->id);
+        snprintf(r->who.arn, sizeof(r->who.arn), "arn:aws:iam::%s:root", acct->id);
         return S3_OK;
     }
     if (r->srv->iam == NULL || iam_key_lookup(r->srv->iam, akid, &k->cred) != S3_OK)
@@ -124,7 +125,7 @@ static s3_err verify(struct s3_req *r, const char *body_sha_hex)
         return req_fail(r, e, "%s", r->auth.detail[0] ? r->auth.detail : err_message(e));
     }
     r->auth_verified = 1;
-    if (r->who.kind != PRIN_ROOT || strcmp(r->auth.akid, r->srv->cfg->root_akid) != 0)
+    if (r->who.kind != PRIN_ROOT || conf_account_by_akid(r->srv->cfg, r->auth.akid) == NULL)
         iam_key_touch(r->srv->iam, r->auth.akid, r->auth.service, r->auth.region);
     return S3_OK;
 }

@@ -107,7 +107,7 @@ s3_err az_begin(struct az *z, struct s3_req *r, const char *region)
         az_key(z, "aws:userid", "anonymous");
         break;
     case PRIN_ROOT:
-        if (r->auth.akid[0] && strcmp(r->auth.akid, r->srv->cfg->root_akid) != 0) {
+        if (r->auth.akid[0] && conf_account_by_akid(r->srv->cfg, r->auth.akid) == NULL) {
             /* root with a GetSessionToken session */
             az_key(z, "aws:MultiFactorAuthPresent", "false");
         }

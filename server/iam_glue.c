@@ -43,15 +43,20 @@ s3_err iam_glue_init(struct s3_server *srv, char *err, size_t errlen)
         return e;
     }
     iam_db_set_clock(db, server_now, srv);
-    e = stor_account_attr_get(srv->stor, srv->cfg->account_id, IAM_ATTR, &json);
-    if (e == S3E_NO_SUCH_KEY) {
-        e = S3_OK;
-    } else if (e != S3_OK) {
-        snprintf(err, errlen, "cannot read the IAM state of account %s (%s)", srv->cfg->account_id, err_name(e));
-        goto out;
+    for (size_t i = 0; i < srv->cfg->n_accounts; i++) {
+        const char *id = srv->cfg->accounts[i].id;
+        free(json);
+        json = NULL;
+        e = stor_account_attr_get(srv->stor, id, IAM_ATTR, &json);
+        if (e == S3E_NO_SUCH_KEY) {
+            e = S3_OK;
+        } else if (e != S3_OK) {
+            snprintf(err, errlen, "cannot read the IAM state of account %s (%s)", id, err_name(e));
+            goto out;
+        }
+        if ((e = iam_db_load(db, id, json, err, errlen, &warn)) != S3_OK)
+            goto out;
     }
-    if ((e = iam_db_load(db, srv->cfg->account_id, json, err, errlen, &warn)) != S3_OK)
-        goto out;
     if (warn)
         log_warn("iam: %u stored policy document(s) no longer compile and grant nothing (see above)", warn);
     iam_db_set_saver(db, save_account, srv);

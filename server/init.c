@@ -72,10 +72,11 @@ static void check(struct s3_server *srv, const struct seed *s, struct seed_error
         const struct iam_account *a;
         if (sa->id == NULL)
             continue;            /* already reported by the file reader */
-        if (strcmp(sa->id, srv->cfg->account_id) != 0) {
+        if (conf_account_by_id(srv->cfg, sa->id) == NULL) {
             snprintf(p, sizeof(p), "%s.id", sa->where);
-            seed_error_at(s, errs, p, "only the configured account %s can be initialised (start s3iamd with "
-                          "--account-id %s to use this file)", srv->cfg->account_id, sa->id);
+            seed_error_at(s, errs, p, "account %s is not hosted by this server (it hosts %s; start s3iamd with "
+                          "--account-id %s, or add it with --extra-accounts ID:KEY:SECRET)", sa->id,
+                          srv->cfg->account_id, sa->id);
             continue;
         }
         a = iam_read_begin(srv->iam, sa->id);
