@@ -19,6 +19,7 @@
 
 #include "auth/policy.h"
 #include "server/authn.h"
+#include "server/bpol.h"
 #include "server/ops.h"
 #include "server/xml.h"
 
@@ -571,6 +572,7 @@ static s3_err s3c_put_policy(struct s3_req *r, const char *account, const char *
     a.policy = text;
     text = NULL;
     e = ap_update(r->srv, &a);
+    apol_forget(r->srv, account, name);
 out:
     policy_free(p);
     free(text);
@@ -627,6 +629,7 @@ static s3_err s3c_delete_policy(struct s3_req *r, const char *account, const cha
     free(a.policy);
     a.policy = NULL;
     e = ap_update(r->srv, &a);
+    apol_forget(r->srv, account, name);
     ap_release(&a);
     if (e == S3_OK)
         r->resp.status = 204;
@@ -712,6 +715,7 @@ s3_err s3control_dispatch(struct s3_req *r)
             if (e != S3_OK)
                 return e;
             e = ap_delete(r->srv, account, seg[1]);
+            apol_forget(r->srv, account, seg[1]);
             if (e == S3E_NO_SUCH_ACCESS_POINT)
                 return req_fail(r, e, "The specified accesspoint does not exist: %s", seg[1]);
             if (e == S3_OK)

@@ -386,23 +386,12 @@ static struct bpol_ref *authz_bucket_policy(struct s3_req *r, const char *bucket
 }
 
 /* The access point's policy, compiled (caller frees with policy_free), or NULL. */
-static struct policy *authz_access_point_policy(struct s3_req *r)
+static struct bpol_ref *authz_access_point_policy(struct s3_req *r)
 {
-    struct ap a;
-    struct policy *p = NULL;
-    struct policy_diag diag;
-    struct policy_validate_opts o = { .flags = POLICY_F_NO_S3_CHECKS | POLICY_F_NO_SIZE_LIMIT };
-    char src[300];
-
-    if (!r->ap.active || ap_get(r->srv, r->ap.account, r->ap.name, &a) != S3_OK)
+    struct bpol_ref *ref = NULL;
+    if (!r->ap.active || apol_get(r->srv, r->ap.account, r->ap.name, &ref) != S3_OK)
         return NULL;
-    if (a.policy) {
-        snprintf(src, sizeof(src), "access point policy of %s", r->ap.name);
-        if (policy_compile(a.policy, strlen(a.policy), POLICY_ACCESS_POINT, &o, src, &p, &diag) != S3_OK)
-            p = NULL;
-    }
-    ap_release(&a);
-    return p;
+    return ref;
 }
 
 /* Owner of a bucket; 0 if it does not exist. */
@@ -590,7 +579,7 @@ static s3_err s3_decide_all(struct s3_req *r, const char *location)
     char *src_bucket = NULL, *src_key = NULL, *src_ver = NULL;
     char *res = NULL, *src_res = NULL, *bres = NULL;
     struct bpol_ref *bp = NULL, *src_bp = NULL;
-    struct policy *app = NULL;
+    struct bpol_ref *app = NULL;
     const char *region = r->auth.region[0] ? r->auth.region : r->srv->cfg->region;
     s3_err e = S3_OK;
 
@@ -656,7 +645,7 @@ static s3_err s3_decide_all(struct s3_req *r, const char *location)
             continue;
         }
         rp[0] = bpol_policy(bp);
-        ap1[0] = app;
+        ap1[0] = bpol_policy(app);
         e = az_decide_full(&z, needs[i].action, res, owner, rp, rp[0] ? 1 : 0, ap1, app ? 1 : 0, 1, 1, NULL, NULL);
     }
 done:
@@ -664,7 +653,7 @@ done:
 out:
     bpol_release(bp);
     bpol_release(src_bp);
-    policy_free(app);
+    bpol_release(app);
     free(res);
     free(bres);
     free(src_res);
@@ -714,7 +703,7 @@ static s3_err s3_decide_one(struct s3_req *r, const char *action, const char *ke
     char owner[13];
     char *res = NULL, *bres = NULL;
     struct bpol_ref *bp = NULL;
-    struct policy *app = NULL;
+    struct bpol_ref *app = NULL;
     const struct policy *rp[1], *ap1[1];
     const char *region = r->auth.region[0] ? r->auth.region : r->srv->cfg->region;
     s3_err e;
@@ -744,12 +733,12 @@ static s3_err s3_decide_one(struct s3_req *r, const char *action, const char *ke
     }
     bp = authz_bucket_policy(r, r->bucket);
     rp[0] = bpol_policy(bp);
-    ap1[0] = app;
+    ap1[0] = bpol_policy(app);
     e = az_decide_full(&z, action, res, owner, rp, rp[0] ? 1 : 0, ap1, app ? 1 : 0, 1, fail, NULL, msg_out);
 out:
     az_end(&z);
     bpol_release(bp);
-    policy_free(app);
+    bpol_release(app);
     free(res);
     free(bres);
     return e;

@@ -365,6 +365,7 @@ fail:
         e = exists ? ap_update(srv, &a) : ap_create(srv, &a);
         if (e != S3_OK)
             goto apfail;
+        apol_forget(srv, sa->id, sp->name);
         if (!exists) {
             n->created++;
             log_info("init: created access point %s on %s (alias %s)", sp->name, sp->bucket, a.alias);
