@@ -34,6 +34,8 @@ static void render_s3(struct s3_req *r)
         if (r->auth.canonical_request)
             xw_elem(&w, "CanonicalRequest", r->auth.canonical_request);
     }
+    if (r->err_region)
+        xw_elem(&w, "Region", r->err_region);
     if (r->err == S3E_INVALID_ACCESS_KEY)
         xw_elem(&w, "AWSAccessKeyId", r->auth.akid);
     if (r->err == S3E_TIME_SKEWED) {

@@ -175,6 +175,7 @@ static void req_free(struct s3_req *r)
     awschunk_free(r->chunk);
     free(r->err_detail);
     free(r->err_resource);
+    free(r->err_region);
     for (unsigned i = 0; i < r->resp.n_hdrs; i++) {
         free(r->resp.hdrs[i].name);
         free(r->resp.hdrs[i].value);
@@ -237,6 +238,12 @@ static s3_err collect_headers(struct MHD_Connection *c, struct s3_req *r)
         r->sigv_hdrs[i].value = s3_cstr(r->hdrs[i].value);
     }
     const char *cl = req_header(r, "content-length");
+    if (cl && req_header(r, "transfer-encoding")) {
+        /* RFC 9112 6.1: such a message may be an attempt at request smuggling; refuse it and
+         * close the connection so nothing after it is read as another request. */
+        r->close_conn = 1;
+        return req_fail(r, S3E_BAD_REQUEST, "A request must not carry both Transfer-Encoding and Content-Length.");
+    }
     if (cl) {
         char *end;
         errno = 0;
@@ -496,6 +503,8 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, struct s3_req *r
         return MHD_NO;
     for (unsigned i = 0; i < r->resp.n_hdrs; i++)
         MHD_add_response_header(resp, r->resp.hdrs[i].name, r->resp.hdrs[i].value);
+    if (r->close_conn)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(resp, "x-amz-request-id", r->req_id);
     MHD_add_response_header(resp, "x-amz-id-2", r->req_id);
     MHD_add_response_header(resp, "Server", "s3iam");
@@ -562,10 +571,82 @@ static s3_err serve_health(struct s3_req *r)
 
 /* ------------------------------------------------------------------ MHD callbacks */
 
+/*
+ * libmicrohttpd allocates nothing for us, but uri_log_cb runs before it has accepted the
+ * request: when it then refuses it (431 for oversized headers...), neither access_cb nor
+ * completed_cb ever sees the request.  Each connection therefore remembers the request it is
+ * working on, and frees a leftover one when the next request starts or the connection closes.
+ */
+struct conn_ctx {
+    struct s3_req *pending;
+};
+
+static struct conn_ctx *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
+    struct conn_ctx *cc = conn_of(c);
+    struct s3_req *r = req_new(cls, uri);
+    if (cc) {
+        req_free(cc->pending);   /* a request libmicrohttpd refused on its own */
+        cc->pending = r;
+    }
+    return r;
+}
+
+static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
     (void)c;
-    return req_new(cls, uri);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct conn_ctx));
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn_ctx *cc = *socket_context;
+        if (cc) {
+            req_free(cc->pending);
+            free(cc);
+        }
+        *socket_context = NULL;
+    }
+}
+
+/*
+ * The credential scope must name this service and, for a bucket, the bucket's region, as S3
+ * insists: "the region 'eu-west-1' is wrong; expecting 'us-east-1'".  The answer carries
+ * x-amz-bucket-region, from which the SDKs re-sign for the right region on their own.
+ * CreateBucket may be signed for the server's region or for the new bucket's.  Service-level
+ * requests (ListBuckets) are accepted from any region, as on AWS.
+ */
+static s3_err check_scope(struct s3_req *r)
+{
+    int v4 = r->auth.kind == SIGV4_HEADER || r->auth.kind == SIGV4_QUERY;
+    s3_err malformed = r->auth.kind == SIGV4_QUERY ? S3E_AUTH_QUERY_MALFORMED : S3E_AUTH_MALFORMED;
+    struct stor_bucket b;
+
+    if (!v4)
+        return S3_OK;
+    if (strcmp(r->auth.service, "s3") != 0)
+        return req_fail(r, malformed, "The authorization header is malformed; the service '%s' is wrong; expecting 's3'.",
+                        r->auth.service);
+    if (r->bucket == NULL || (r->op && !strcmp(r->op->name, "CreateBucket")))
+        return S3_OK;
+    if (stor_bucket_get(r->srv->stor, r->bucket, &b) != S3_OK)
+        return S3_OK;            /* NoSuchBucket comes later, from the handler */
+    if (strcmp(b.region, r->auth.region) != 0) {
+        resp_header(r, "x-amz-bucket-region", b.region);
+        free(r->err_region);
+        r->err_region = strdup(b.region);
+        req_fail(r, malformed, "The authorization header is malformed; the region '%s' is wrong; expecting '%s'",
+                 r->auth.region, b.region);
+        stor_bucket_release(&b);
+        return malformed;
+    }
+    stor_bucket_release(&b);
+    return S3_OK;
 }
 
 /* First call: everything that can be decided from the headers. */
@@ -587,6 +668,8 @@ static s3_err begin_request(struct MHD_Connection *c, struct s3_req *r, const ch
     case SVC_S3:
         if ((e = ops_s3_route(r)) != S3_OK)
             return req_fail(r, e, NULL);
+        if ((e = check_scope(r)) != S3_OK)
+            return e;
         if ((e = authz_s3(r)) != S3_OK)
             return req_fail(r, e, NULL);
         break;
@@ -657,9 +740,11 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **req_cls, en
 {
     struct s3_req *r = *req_cls;
     struct s3_server *srv = cls;
-    (void)c;
+    struct conn_ctx *cc = conn_of(c);
     if (r == NULL)
         return;
+    if (cc && cc->pending == r)
+        cc->pending = NULL;      /* freed below */
     if (srv->cfg->access_log && r->method) {
         struct timespec t1;
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -704,6 +789,7 @@ static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr
                          MHD_OPTION_SOCK_ADDR, sa,
                          MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
                          MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+                         MHD_OPTION_NOTIFY_CONNECTION, conn_cb, srv,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
                          srv->cfg->threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,

@@ -134,9 +134,11 @@ struct s3_req {
     s3_err err;
     char *err_detail;        /* human message, overrides the table's default */
     char *err_resource;
+    char *err_region;        /* AuthorizationHeaderMalformed: the region the caller should use */
     struct resp resp;
     uint64_t resp_bytes;     /* body bytes sent (for the access log) */
     int done;                /* response queued */
+    int close_conn;          /* answer with Connection: close */
 };
 
 /* Header lookup by lower-case name; NULL if absent.  Borrowed. */

@@ -76,6 +76,45 @@ static s3_err parse_query(struct s3_req *r)
     return S3_OK;
 }
 
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
+int route_utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* Host without port, lower-cased. */
 static char *host_of(const char *h)
 {
@@ -195,6 +234,8 @@ s3_err route_request(struct s3_req *r)
             return req_fail(r, e, "The object key is not correctly percent-encoded.");
         if (memchr(r->key, 0, r->key_len))
             return req_fail(r, S3E_INVALID_ARGUMENT, "Object keys may not contain the NUL character.");
+        if (!route_utf8_valid(r->key, r->key_len))
+            return req_fail(r, S3E_INVALID_ARGUMENT, "Object keys must be valid UTF-8 (after percent-decoding).");
         if (r->key_len > 1024)
             return req_fail(r, S3E_KEY_TOO_LONG, "Your key is too long: %zu bytes (the limit is 1024).",
                             r->key_len);

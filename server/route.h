@@ -15,5 +15,7 @@
 /* Decode the query string and headers-derived routing into r.  Errors: S3E_INVALID_ARGUMENT
  * (bad escape), S3E_INVALID_BUCKET_NAME, S3E_KEY_TOO_LONG. */
 s3_err route_request(struct s3_req *r);
+/* 1 if p[0..n) is valid UTF-8 (strict: no overlongs, surrogates or code points past U+10FFFF). */
+int route_utf8_valid(const char *p, size_t n);
 
 #endif

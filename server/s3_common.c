@@ -1,6 +1,7 @@
 /* server/s3_common.c - helpers shared by the S3 handlers (see ops.h). */
 #include "config.h"
 #include "server/ops.h"
+#include "server/route.h"
 #include "server/sse.h"
 
 #include <stddef.h>
@@ -290,6 +291,10 @@ s3_err s3_parse_copy_source(struct s3_req *r, char **bucket, char **key, char **
     if (slash == NULL || slash == p || slash[1] == 0) {
         buf_release(&dec);
         return req_fail(r, S3E_INVALID_ARGUMENT, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    }
+    if (!route_utf8_valid(slash + 1, strlen(slash + 1))) {
+        buf_release(&dec);
+        return req_fail(r, S3E_INVALID_ARGUMENT, "The key in x-amz-copy-source must be valid UTF-8.");
     }
     *bucket = strndup(p, (size_t)(slash - p));
     *key = strdup(slash + 1);

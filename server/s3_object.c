@@ -216,6 +216,13 @@ static s3_err get_or_head(struct s3_req *r, int head)
         r->resp.off = off;
         r->resp.len = len;
     } else {
+        /* Read the first byte now: a blob that cannot be read (I/O error, damaged file) must
+         * answer 500 before any 200 goes out, not drop the connection mid-body. */
+        char probe;
+        if (len > 0 && stor_reader_pread(rd, &probe, 1, off) != 1) {
+            e = req_fail(r, S3E_INTERNAL, "The object's data could not be read (see the server log).");
+            goto out;
+        }
         r->resp.reader = rd;
         r->resp.off = off;
         r->resp.len = len;

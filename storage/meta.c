@@ -291,10 +291,19 @@ struct meta_conn *meta_write_begin(struct stor *st)
     return st->writer;
 }
 
+_Thread_local int meta_commit_uncertain;
+
 s3_err meta_write_end(struct stor *st, struct meta_conn *c, s3_err e)
 {
-    if (e == S3_OK && run_simple(c, SQL_COMMIT) != SQLITE_OK)
+    meta_commit_uncertain = 0;
+    if (e == S3_OK && run_simple(c, SQL_COMMIT) != SQLITE_OK) {
+        /* A failed fsync of the WAL does not undo the commit frame SQLite already wrote: after a
+         * crash the commit may be replayed (a failed write leaves no valid frame, so only fsync).  The caller must then keep the new blobs it would
+         * delete on failure; the start-up sweep removes them if the commit did not survive. */
+        if (sqlite3_extended_errcode(c->db) == SQLITE_IOERR_FSYNC)
+            meta_commit_uncertain = 1;
         e = meta_fail(c, "COMMIT");
+    }
     /* A failed statement may already have rolled the transaction back (SQLITE_FULL...). */
     if (e != S3_OK && !sqlite3_get_autocommit(c->db) && run_simple(c, SQL_ROLLBACK) != SQLITE_OK)
         meta_fail(c, "ROLLBACK");

@@ -234,7 +234,7 @@ s3_err stor_part_put(struct stor *st, const char *bucket, const char *key, const
     e = meta_write_end(st, c, e);
 out:
     if (e != S3_OK) {
-        if (refs_add(&mine, ref.id, ref.size) == S3_OK)
+        if (!meta_commit_uncertain && refs_add(&mine, ref.id, ref.size) == S3_OK)
             blob_unlink(st, &mine);
         refs_release(&mine);
     } else {

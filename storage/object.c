@@ -308,7 +308,7 @@ s3_err stor_object_put(struct stor *st, const char *bucket, const char *key, str
         if (out)
             stor_object_release(out);
         /* the new blob is in blobs/ but nothing refers to it */
-        if (refs_add(&mine, ref.id, ref.size) == S3_OK)
+        if (!meta_commit_uncertain && refs_add(&mine, ref.id, ref.size) == S3_OK)
             blob_unlink(st, &mine);
         refs_release(&mine);
     } else {

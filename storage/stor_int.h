@@ -192,6 +192,9 @@ struct meta_conn *meta_write_begin(struct stor *st);
 /* COMMIT when e is S3_OK, else ROLLBACK; unlocks the writer.  Returns e, or S3E_INTERNAL if the
  * commit failed. */
 s3_err meta_write_end(struct stor *st, struct meta_conn *c, s3_err e);
+/* Set by meta_write_end when COMMIT failed because the WAL fsync failed: the commit
+ * may still be replayed after a crash, so new blobs must not be deleted.  Per thread. */
+extern _Thread_local int meta_commit_uncertain;
 
 /* Bind helpers: NULL text binds SQL NULL.  Keys are always bound as BLOBs so that every
  * comparison is memcmp (a TEXT value never equals a BLOB in SQLite). */
