@@ -14,6 +14,7 @@ S3IAM_BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicroh
 libsqlite3-dev libssl-dev libxml2-dev libjansson-dev zlib1g-dev check libnss-myhostname"
 
 # Packages the integration tests need on top (AWS CLI v2 is Debian's awscli, /usr/bin/aws).
+# shellcheck disable=SC2034  # used by scripts/test.sh
 S3IAM_TEST_PKGS="awscli python3 curl"
 
 s3iam_log() { printf '==> %s\n' "$*" >&2; }
@@ -106,11 +107,11 @@ s3iam_build() {
 		(cd "$root" && autoreconf -fi) || s3iam_die "autoreconf failed"
 	fi
 	mkdir -p "$bdir"
-	want=$(printf '%s ' "$@")
-	have=$(s3iam_configure_args "$bdir")
-	# config.status --config prints the flags quoted ('--enable-werror'); compare without quotes.
-	have=$(printf '%s' "$have" | tr -d "'")
-	if [ ! -f "$bdir/Makefile" ] || [ "$(echo $have)" != "$(echo $want)" ]; then
+	# config.status --config prints the flags quoted ('--enable-werror'): compare them without
+	# quotes, with runs of blanks squeezed.
+	want=$(printf '%s ' "$@" | tr -s ' ' | sed 's/ $//')
+	have=$(s3iam_configure_args "$bdir" | tr -d "'" | tr -s ' ' | sed 's/^ //; s/ $//')
+	if [ ! -f "$bdir/Makefile" ] || [ "$have" != "$want" ]; then
 		s3iam_log "configure $want(in ${bdir#"$root"/})"
 		(cd "$bdir" && "$root/configure" -q "$@") || s3iam_die "configure failed (see $bdir/config.log)"
 	fi

@@ -66,10 +66,10 @@ npass=$(printf '%s\n' "$results" | grep -cE '^(PASS|XFAIL): ' || true)
 nfail=$(printf '%s\n' "$results" | grep -cE '^(FAIL|XPASS|ERROR): ' || true)
 nskip=$(printf '%s\n' "$results" | grep -cE '^SKIP: ' || true)
 for name in $(printf '%s\n' "$results" | sed -n -E 's/^(FAIL|XPASS|ERROR): ([^ ]+).*/\2/p'); do
-	printf '\n======== %s.log ========\n' "$name"
 	# automake names the log after the test without its registered extension (.sh).
 	log="$bdir/${name%.sh}.log"
 	[ -f "$log" ] || log="$bdir/$name.log"
+	printf '\n======== %s ========\n' "$log"
 	cat "$log" 2>/dev/null || printf '(no log file %s)\n' "$log"
 done
 printf '\n======== summary (%s) ========\n' "$bdir"

@@ -6,7 +6,8 @@
 #
 # Steps: install podman/buildah/runc/debootstrap if missing; build a local debian:bookworm-slim
 # (debootstrap --variant=minbase from this machine's Debian source, imported into podman) unless
-# one exists; `podman build --format docker --pull=never` (the OCI format drops HEALTHCHECK);
+# one exists; `podman build --format docker --pull=never --layers=false` (the OCI format drops
+# HEALTHCHECK; no cached layers, so the builder stage is not left behind);
 # run the image published on 127.0.0.1 with a named volume; check HEALTHCHECK and `podman
 # healthcheck run`; smoke-test with the real aws CLI (v1 and v2: mb, cp up and down with a
 # sha256 compare, multipart, ls, rm) and the steps of examples/ci/github-actions.yml; restart
@@ -15,8 +16,9 @@
 # check that no file left behind names the package mirror's host; print the image size.
 #
 # Settings this machine's VM needs (runc, ulimits) go into a CONTAINERS_CONF file made in a temp
-# dir here, never into the image.  Containers and volumes are removed at exit; the images
-# (s3iam:test, the base) are kept so the next run is faster.
+# dir here, never into the image.  Containers and volumes are removed at exit.  Two images are
+# kept: s3iam:test, to use, and the base, so the next run skips debootstrap.  The s3iam:test of
+# the previous run is removed.
 #
 # Environment: S3IAM_IMAGE (default s3iam:test), S3IAM_DEBIAN_MIRROR (default: from APT's
 # sources), KEEP=1 keeps the container and volume for a look after a failure.

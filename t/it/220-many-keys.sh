@@ -11,7 +11,7 @@ aws2 s3 mb "s3://$B" >/dev/null
 # 1,500 tiny files in 15 directories of 100.
 mkdir -p "$T_TMP/many"
 (
-	cd "$T_TMP/many"
+	cd "$T_TMP/many" || exit 1
 	for d in $(seq -w 1 15); do
 		mkdir "d$d"
 		for f in $(seq -w 1 100); do printf '%s/%s' "$d" "$f" >"d$d/k$f"; done

@@ -7,3 +7,4 @@
 need_boto3
 start_server
 py "$SRCDIR/t/it/250-bad-input.py"
+ok "250-bad-input.py: every check passed"

@@ -101,15 +101,21 @@ row 10 n analyst aws1 s3 cp $L/test/hw.txt $A/test/hw.txt
 ok "CLI test table, analyst (aws v1): as the notes' table says (its 'Failed' cells are denials)"
 
 # ---------------------------------------------------------------- region conditions
+# aws:RequestedRegion is the region the request is served in: for S3, the bucket's region (a
+# client configured for another region is told the bucket's region and signs again for it, as
+# on AWS).  So the seeds' "ap-southeast-2 only" conditions deny buckets that live elsewhere.
+AWS_DEFAULT_REGION=us-east-1 aws1 s3 mb s3://demo-us-east >/dev/null
 expect_error AccessDenied env AWS_DEFAULT_REGION=us-east-1 \
-	AWS_ACCESS_KEY_ID="$(json_get "$P/engineer.json" 'd["AccessKey"]["AccessKeyId"]')" \
-	AWS_SECRET_ACCESS_KEY="$(json_get "$P/engineer.json" 'd["AccessKey"]["SecretAccessKey"]')" \
-	"$AWS1" --endpoint-url "$ENDPOINT" s3api list-objects-v2 --bucket demo-landing-zone
+	AWS_ACCESS_KEY_ID="$(json_get "$P/engineer.json" "d['AccessKey']['AccessKeyId']")" \
+	AWS_SECRET_ACCESS_KEY="$(json_get "$P/engineer.json" "d['AccessKey']['SecretAccessKey']")" \
+	"$AWS1" --endpoint-url "$ENDPOINT" s3api list-objects-v2 --bucket demo-us-east
 assert_contains "$(cat "$T_TMP/expect.err")" "because no identity-based policy allows the s3:ListBucket action" "region"
-AWS_DEFAULT_REGION=ap-southeast-2 as "$P/engineer.json" aws1 s3api list-objects-v2 --bucket demo-landing-zone >/dev/null
-dbg=$(AWS_DEFAULT_REGION=us-east-1 as "$P/analyst.json" aws1 s3api list-objects-v2 --bucket demo-analysis --debug 2>&1 || true)
+# The same engineer, also configured for us-east-1, reaches the ap-southeast-2 bucket: the
+# request is redirected and served in ap-southeast-2.
+AWS_DEFAULT_REGION=us-east-1 as "$P/engineer.json" aws1 s3api list-objects-v2 --bucket demo-landing-zone >/dev/null
+dbg=$(AWS_DEFAULT_REGION=us-east-1 as "$P/analyst.json" aws1 s3api list-objects-v2 --bucket demo-us-east --debug 2>&1 || true)
 assert_contains "$dbg" "failed-condition=StringEquals aws:RequestedRegion (request: us-east-1)" "failed condition named"
-ok "aws:RequestedRegion: the same request is denied when the client's region is us-east-1; the header names the condition"
+ok "aws:RequestedRegion: a bucket in us-east-1 is denied by the ap-southeast-2 condition (whatever the client's region); the header names the condition"
 
 # ---------------------------------------------------------------- self-service IAM (${aws:username})
 as "$P/engineer.json" aws2 iam list-access-keys >/dev/null

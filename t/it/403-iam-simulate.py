@@ -56,7 +56,10 @@ lines[77] = lines[77].rstrip() + ","          # the seed's missing comma (line 7
 doc = "\n".join(lines)
 
 iam = client("iam", ROOT)
-client("s3", ROOT).create_bucket(Bucket="sim-bucket")
+# aws:RequestedRegion for S3 is the bucket's region: one bucket where the seeds' policies allow
+# (ap-southeast-2), one where they do not (us-east-1).
+client("s3", ROOT).create_bucket(Bucket="sim-bucket", CreateBucketConfiguration={"LocationConstraint": "ap-southeast-2"})
+client("s3", ROOT).create_bucket(Bucket="sim-bucket-use1")
 iam.create_group(GroupName="engineer")
 arn = iam.create_policy(PolicyName="engineer_access", PolicyDocument=doc)["Policy"]["Arn"]
 iam.attach_group_policy(GroupName="engineer", PolicyArn=arn)
@@ -86,8 +89,8 @@ cases = [
     ("list in ap-southeast-2", "s3:ListBucket", "arn:aws:s3:::sim-bucket",
      lambda: real(client("s3", eng, "ap-southeast-2").list_objects_v2, Bucket="sim-bucket"),
      ctx(aws__RequestedRegion="ap-southeast-2")),
-    ("list in us-east-1", "s3:ListBucket", "arn:aws:s3:::sim-bucket",
-     lambda: real(client("s3", eng, "us-east-1").list_objects_v2, Bucket="sim-bucket"),
+    ("list a bucket in us-east-1", "s3:ListBucket", "arn:aws:s3:::sim-bucket-use1",
+     lambda: real(client("s3", eng, "us-east-1").list_objects_v2, Bucket="sim-bucket-use1"),
      ctx(aws__RequestedRegion="us-east-1")),
     ("own access keys", "iam:ListAccessKeys", user_arn,
      lambda: real(client("iam", eng).list_access_keys),

@@ -5,3 +5,4 @@
 need_boto3
 start_server
 py "$SRCDIR/t/it/900-boto3.py"
+ok "900-boto3.py: every check passed"

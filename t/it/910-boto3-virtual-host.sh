@@ -9,3 +9,4 @@ if ! getent ahosts s3iam-probe.localhost >/dev/null 2>&1; then
 fi
 start_server --localhost
 py "$SRCDIR/t/it/900-boto3.py" --virtual
+ok "900-boto3.py --virtual: every check passed"

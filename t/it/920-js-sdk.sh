@@ -9,3 +9,4 @@ command -v node >/dev/null 2>&1 || fail "node not found (apt-get install nodejs)
 start_server
 export T_TMP
 node "$SRCDIR/t/js/s3-sdk.mjs"
+ok "t/js/s3-sdk.mjs: every check passed"

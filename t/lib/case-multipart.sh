@@ -31,7 +31,7 @@ head -c $((5 * MiB)) "$T_TMP/src" >"$T_TMP/p2"   # what upload-part-copy of byte
 # ---------------------------------------------------------------- a complete upload
 uid=$(c s3api create-multipart-upload --bucket "$B" --key big --content-type application/x-big \
 	--metadata k=v --query UploadId --output text)
-[ -n "$uid" ] && [ "$uid" != None ] || fail "create-multipart-upload gave no UploadId"
+if [ -z "$uid" ] || [ "$uid" = None ]; then fail "create-multipart-upload gave no UploadId"; fi
 e1=$(c s3api upload-part --bucket "$B" --key big --upload-id "$uid" --part-number 1 --body "$T_TMP/p1" \
 	--query ETag --output text)
 assert_eq "\"$(md5sum "$T_TMP/p1" | cut -d' ' -f1)\"" "$e1" "upload-part ETag"

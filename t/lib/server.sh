@@ -61,9 +61,10 @@ export AWS_SECRET_ACCESS_KEY=$S3IAM_TEST_SECRET
 export AWS_DEFAULT_REGION=us-east-1
 export NO_PROXY="*" no_proxy="*" PYTHONDONTWRITEBYTECODE=1
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY 2>/dev/null || true
-# The server under test must not pick up settings from the caller's environment.
-unset S3IAM_ROOT_ACCESS_KEY_ID S3IAM_ROOT_SECRET_ACCESS_KEY S3IAM_ACCOUNT_ID S3IAM_REGION \
-	S3IAM_LISTEN S3IAM_DATA 2>/dev/null || true
+# The server under test must not pick up settings (S3IAM_<OPTION>) from the caller's
+# environment; a test sets them for one start: S3IAM_REGION=eu-west-1 start_server.
+for _v in $(compgen -e S3IAM_ || true); do unset "$_v"; done
+unset _v
 
 AWS1=$(s3iam_find_aws1)
 AWS2=$(s3iam_find_aws2)
@@ -177,7 +178,7 @@ PY
 # on localhost:PORT (127.0.0.1 and ::1) instead of 127.0.0.1:PORT.  Environment variables set by
 # the caller (S3IAM_ROOT_ACCESS_KEY_ID, ...) reach the server.
 start_server() {
-	local host=127.0.0.1 attempt
+	local host=127.0.0.1
 	if [ "${1:-}" = "--localhost" ]; then
 		host=localhost
 		shift
@@ -185,7 +186,7 @@ start_server() {
 	[ -x "$S3IAMD" ] || fail "s3iamd not found or not executable: '$S3IAMD' (set S3IAMD)"
 	[ -n "$DATA" ] || DATA=$(mktemp -d "$T_TMP/data.XXXXXX")
 	SERVER_ARGS=("$@")
-	for attempt in 1 2 3; do
+	for _ in 1 2 3; do
 		[ -n "$PORT" ] || PORT=$(free_port "$host")
 		SERVER_LISTEN="$host:$PORT"
 		HOST=$host

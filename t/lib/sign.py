@@ -83,14 +83,22 @@ def raw(method, target, headers, body=b""):
         for k, v in headers.items():
             conn.putheader(k, v)
         conn.endheaders()
-        if body:
-            if isinstance(body, (bytes, bytearray)):
-                conn.send(body)
-            else:
-                for piece in body:
-                    conn.send(piece)
-        resp = conn.getresponse()
-        data = resp.read()
+        try:
+            if body:
+                if isinstance(body, (bytes, bytearray)):
+                    conn.send(body)
+                else:
+                    for piece in body:
+                        conn.send(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server may answer (e.g. 400 for a body over its limit) and close before it
+            # has read the whole body; its answer is still there to read.
+            pass
+        try:
+            resp = conn.getresponse()
+            data = resp.read()
+        except (ConnectionError, http.client.HTTPException) as e:
+            return Response(0, {}, ("no response: %r" % e).encode())
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
     finally:
         conn.close()
