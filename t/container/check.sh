@@ -38,7 +38,6 @@ KEY_ID=AKIAS3IAMROOTEXAMPLE
 SECRET=s3iam-root-secret-key-change-me
 
 passed=0
-xfailed=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/s3iam-container.XXXXXX")
 started_containers=()
 
@@ -380,19 +379,6 @@ bad_config() {
 	fi
 }
 
-# bad_config_xfail WHAT EXPECTED-TEXT PODMAN-RUN-ARGS...: the same for a daemon feature that has
-# not landed yet (automake's XFAIL): reported plainly, and a failure once the daemon does it, so
-# that the marker is removed and the case becomes a plain bad_config.
-bad_config_xfail() {
-	local what=$1 want=$2 name="$NAME-bad$passed" why
-	shift 2
-	if why=$(exits_at_once "$name" "$want" "$@"); then
-		fail "$what: XPASS: the daemon does this now ($why): make it a plain bad_config in $0"
-	fi
-	xfailed=$((xfailed + 1))
-	printf 'xfail - %s: %s (daemon feature not landed yet)\n' "$what" "$why"
-}
-
 # exits_at_once NAME EXPECTED-TEXT PODMAN-RUN-ARGS...: run the image; print what happened and
 # return 0 if it exited non-zero within 5 s with EXPECTED-TEXT in its log.
 exits_at_once() {
@@ -493,8 +479,8 @@ ok "settings come from S3IAM_* environment variables (--print-config)"
 # Bad configuration: exit at once with a clear message, no silent loop.
 bad_config "bad port (S3IAM_LISTEN=0.0.0.0:99999)" "99999" -e S3IAM_LISTEN=0.0.0.0:99999
 bad_config "bad setting (S3IAM_MAX_SKEW=soon)" "max-skew must be a number" -e S3IAM_MAX_SKEW=soon
-# The seed file (S3IAM_INIT) comes with the landing-zone issue: until then s3iamd ignores it.
-bad_config_xfail "unreadable init file (S3IAM_INIT=/nonexistent/init.json)" "/nonexistent/init.json" \
+# The init file (S3IAM_INIT): a file that cannot be read stops the start (exit 2).
+bad_config "unreadable init file (S3IAM_INIT=/nonexistent/init.json)" "/nonexistent/init.json" \
 	-e S3IAM_INIT=/nonexistent/init.json
 # A data directory the non-root user cannot write (a root-owned bind mount: a common mistake).
 mkdir -m 0755 "$tmp/rootdir"
@@ -611,5 +597,4 @@ size_mb=$(awk -v b="$size_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 base_mb=$(awk -v b="$base_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 printf 'image %s: %s MB (%s bytes; base %s %s MB); healthy %s ms after start; SIGTERM stop %s ms\n' \
 	"$IMAGE" "$size_mb" "$size_bytes" "$BASE" "$base_mb" "$first_healthy_ms" "$stop_ms"
-[ "$xfailed" -eq 0 ] || printf '%d expected failure(s) (xfail): daemon features not landed yet, see above\n' "$xfailed"
 printf '%d passed, 0 failed\n' "$passed"
