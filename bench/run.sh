@@ -7,7 +7,8 @@
 #   main     (default) the side-by-side table, plus s3iamd-only rows (--fsync, start-up with
 #            100,000 objects).
 #   choices  s3iamd alone under each server option that changes a design choice (thread model,
-#            fsync, access log); one table, written to bench/results/choices.md.
+#            fsync, access log, decision log, data on tmpfs); one table, written to
+#            bench/results/choices.md.
 #
 # `make bench` runs `main` with the build directory filled in.  Needs: the build's server/s3iamd and
 # bench/s3iam-bench, moto_server (pip install 'moto[server]'), the aws CLI.  s3iamd's requests are
@@ -73,6 +74,10 @@ running=""   # pids this script started, killed on exit
 cleanup() {
 	local p
 	for p in $running; do kill -KILL "$p" 2>/dev/null || true; done
+	# Data directories go only now: on ext4 without a journal, inodes freed in the last minutes
+	# make every file creation scan past them (ext4 find_inode_bit/recently_deleted), so deleting
+	# one round's objects would slow the next round's PUTs.
+	rm -rf "$work"/data-* /dev/shm/s3iam-bench-data-* 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -105,9 +110,9 @@ stop() {
 awscli() {   # awscli PORT AK SK ARGS...
 	local p=$1 ak=$2 sk=$3
 	shift 3
-	AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk AWS_SESSION_TOKEN= AWS_PROFILE= \
-		AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_OUTPUT=text \
-		aws --endpoint-url "http://127.0.0.1:$p" --region "$region" "$@"
+	env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID="$ak" \
+		AWS_SECRET_ACCESS_KEY="$sk" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		AWS_DEFAULT_OUTPUT=text aws --endpoint-url "http://127.0.0.1:$p" --region "$region" "$@"
 }
 
 make_bucket() {   # PORT AK SK
@@ -148,6 +153,7 @@ CREDS_NOTE=""
 s3iamd_round() {
 	local name=$1 tests=$2 rawf="$work/raw/$1.txt" data="$work/data-$1" ak sk creds
 	shift 2
+	[ -z "${DATA_ROOT:-}" ] || data="$DATA_ROOT/s3iam-bench-data-$name"
 	rm -rf "$data"
 	mkdir -p "$data"
 	log "$name: s3iamd $*"
@@ -168,7 +174,8 @@ s3iamd_round() {
 			--big-mib "$big_mib" --tests "$tests" run || echo "bench_failed 1"
 	} >"$rawf"
 	stop "$PID"
-	rm -rf "$data"
+	# tmpfs data is RAM: free it now (no inode-allocation side effects there).
+	[ -z "${DATA_ROOT:-}" ] || rm -rf "$data"
 }
 
 moto_round() {
@@ -192,7 +199,7 @@ startup_loaded() {
 	mkdir -p "$data"
 	log "start-up with $n objects: filling"
 	launch "$work/loaded.log" "$root_ak" "$root_sk" "http://127.0.0.1:$port" \
-		"$s3iamd" --listen "127.0.0.1:$port" --data "$data" --region "$region" --access-log false
+		"$s3iamd" --listen "127.0.0.1:$port" --data "$data" --region "$region" --no-access-log
 	make_bucket "$port" "$root_ak" "$root_sk"
 	"$benchbin" --endpoint "http://127.0.0.1:$port" --access-key "$root_ak" --secret-key "$root_sk" \
 		--region "$region" --bucket "$bucket" --tests populate --populate "$n" --prefix pop/ run \
@@ -204,7 +211,6 @@ startup_loaded() {
 		echo "startup_loaded_ms $STARTUP_MS" >"$work/raw/loaded-$i.txt"
 		stop "$PID"
 	done
-	rm -rf "$data"
 }
 
 # ---------------------------------------------------------------- tables
@@ -213,7 +219,7 @@ startup_loaded() {
 median_of() {
 	local glob=$1 key=$2
 	# shellcheck disable=SC2086
-	cat $work/raw/$glob.txt 2>/dev/null | awk -v k="$key" '$1 == k { print $2 }' | sort -g |
+	{ cat $work/raw/$glob.txt 2>/dev/null || true; } | awk -v k="$key" '$1 == k { print $2 }' | sort -g |
 		awk '{ v[NR] = $1 } END {
 			if (NR == 0) { print "-"; exit }
 			if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -237,7 +243,9 @@ verdict() {
 		case "$rule" in
 		min:*) awk -v s="$s" -v x="${rule#min:}" 'BEGIN { exit !(s + 0 >= x + 0) }' || ok=0 ;;
 		max:*) awk -v s="$s" -v x="${rule#max:}" 'BEGIN { exit !(s + 0 <= x + 0) }' || ok=0 ;;
-		ratio:*) [ "$r" != "-" ] && awk -v r="$r" -v x="${rule#ratio:}" 'BEGIN { exit !(r + 0 >= x + 0) }' || ok=0 ;;
+		ratio:*)
+			[ "$r" != "-" ] || { echo "n/a"; return; }
+			awk -v r="$r" -v x="${rule#ratio:}" 'BEGIN { exit !(r + 0 >= x + 0) }' || ok=0 ;;
 		esac
 	done
 	[ $ok = 1 ] && echo "met" || echo "MISSED"
@@ -264,12 +272,15 @@ get4k_c16_p99_ms|4 KiB GET, c=16, p99 (ms)||
 head4k_c16_ops|HEAD, c=16 (ops/s)||
 head4k_c16_p50_ms|HEAD, c=16, p50 (ms)||
 head4k_c16_p99_ms|HEAD, c=16, p99 (ms)||
-big_put_signed_mbs|256 MiB PUT, signed payload (MB/s)|>= 250|min:250
-big_put_unsigned_mbs|256 MiB PUT, UNSIGNED-PAYLOAD (MB/s)|>= 400|min:400
-big_get_mbs|256 MiB GET (MB/s)|>= 1500|min:1500
+put4k_c16_cpu_us|server CPU per 4 KiB PUT, c=16 (us)||
+get4k_c16_cpu_us|server CPU per 4 KiB GET, c=16 (us)||
+head4k_c16_cpu_us|server CPU per HEAD, c=16 (us)||
+big_put_signed_mbs|BIG PUT, signed payload (MB/s)|>= 250|min:250
+big_put_unsigned_mbs|BIG PUT, UNSIGNED-PAYLOAD (MB/s)|>= 400|min:400
+big_get_mbs|BIG GET (MB/s)|>= 1500|min:1500
 list_keys_s|ListObjectsV2 over 10,000 keys (keys/s)|>= 8x moto|ratio:8
 startup_ms|launch to first answered request, empty (ms)|<= 50|max:50
-big_rss_max_mb|server RSS during 256 MiB transfers (MB)||
+big_rss_max_mb|server RSS during BIG transfers (MB)||
 peak_rss_mb|server peak RSS, whole run (VmHWM, MB)|<= 50|max:50
 EOF
 }
@@ -284,7 +295,7 @@ main_table() {
 		r=$(ratio "$s" "$m")
 		v=$(verdict "$s" "$r" "$rule")
 		echo "| $label | $(fmt "$s") | $(fmt "$m") | $r | $target | $v |"
-	done < <(main_rows)
+	done < <(main_rows | sed "s/BIG/$big_mib MiB/")
 	s=$(median_of 'fsync-r*' put4k_c16_ops)
 	echo "| s3iamd --fsync: 4 KiB PUT, c=16 (ops/s) | $(fmt "$s") | | | >= 800 | $(verdict "$s" - min:800) |"
 	s=$(median_of 'fsync-r*' put4k_c1_ops)
@@ -303,6 +314,16 @@ machine() {
 	echo "$(nproc) cores ($cpu), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
 }
 
+# moto_version: from the interpreter that runs moto_server (pyenv and venv installs differ from python3).
+moto_version() {
+	local py
+	py=$(head -1 "$(command -v moto_server)" | sed -n 's/^#! *//p')
+	case "$py" in */python*) ;; *) py=python3 ;; esac
+	$py -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?'
+}
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
 errors_note() {
 	local f bad=""
 	for f in "$work"/raw/*.txt; do
@@ -316,15 +337,21 @@ errors_note() {
 # ---------------------------------------------------------------- main
 
 t0=$(date +%s)
+load0=$(load1)
+if awk -v l="$load0" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+	log "warning: load average $load0 on $(nproc) cores: other work will skew the figures"
+fi
 if [ "$mode" = main ]; then
 	for i in $(seq "$rounds"); do
-		# Alternate which server goes first, so neither always runs on a warmer machine.
-		if [ $((i % 2)) = 1 ]; then order="$servers"; else order=$(tr ' ' '\n' <<<"$servers" | tac | xargs); fi
+		# Alternate which server goes first, so neither always runs on a warmer machine.  moto goes
+		# first in round 1: it barely touches the disk, and by the time s3iamd runs, inodes freed by
+		# whatever ran before (the previous bench's data) no longer slow file creation (see cleanup).
+		if [ $((i % 2)) = 0 ]; then order="$servers"; else order=$(tr ' ' '\n' <<<"$servers" | tac | xargs); fi
 		for s in $order; do
 			case $s in
 			s3iamd)
 				s3iamd_round "s3iamd-r$i" small,list,big
-				s3iamd_round "fsync-r$i" smallput --fsync true ;;
+				s3iamd_round "fsync-r$i" smallput --fsync ;;
 			moto) moto_round "moto-r$i" small,list,big ;;
 			esac
 		done
@@ -334,7 +361,8 @@ if [ "$mode" = main ]; then
 		echo "# s3iam benchmark: s3iamd vs moto_server"
 		echo
 		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(machine)."
-		echo "moto $(moto_server --version 2>/dev/null | awk '{ print $NF }' || echo '?'); s3iamd $("$s3iamd" --version 2>/dev/null | awk '{ print $NF }'), default options."
+		echo "moto $(moto_version); s3iamd $("$s3iamd" --version 2>/dev/null | awk '{ print $NF }'), default options."
+		echo "Load average (1 min) before the run: $load0, after: $(load1)."
 		echo "Medians of $rounds alternating rounds; small-object tests run ${duration} s each; one client"
 		echo "thread (curl multi), SigV4-signed, x-amz-server-side-encryption: AES256 on every PUT."
 		if [ -n "$CREDS_NOTE" ]; then
@@ -349,34 +377,50 @@ if [ "$mode" = main ]; then
 		errors_note
 	} >"$out"
 else
+	# name|server options|data root (empty: on disk, in the build directory)
 	configs=(
 		"threads0||"
 		"threads2|--threads 2|"
 		"threads4|--threads 4|"
-		"fsync|--fsync true|"
-		"fsync-threads2|--fsync true --threads 2|"
-		"nolog|--access-log false|"
+		"fsync|--fsync|"
+		"fsync-threads2|--fsync --threads 2|"
+		"nolog|--no-access-log|"
+		"nodlog|--decision-log 0|"
+		"lean|--threads 2 --no-access-log --decision-log 0|"
+		"tmpfs||/dev/shm"
 	)
 	for i in $(seq "$rounds"); do
 		for c in "${configs[@]}"; do
-			IFS='|' read -r name args _ <<<"$c"
+			IFS='|' read -r name args droot <<<"$c"
 			# shellcheck disable=SC2086
-			s3iamd_round "$name-r$i" small,big $args
+			DATA_ROOT=$droot s3iamd_round "$name-r$i" small,big $args
 		done
 	done
 	{
 		echo "# s3iamd design choices, one option at a time"
 		echo
 		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(machine). Medians of $rounds round(s), ${duration} s per test."
+		echo "Load average (1 min) before the run: $load0, after: $(load1)."
 		[ -z "$CREDS_NOTE" ] && echo "Signed by the IAM user (analyst policy)." || echo "**$CREDS_NOTE**."
 		echo
-		echo "| options | PUT c=1 | PUT c=16 | PUT c=16 p99 ms | GET c=1 | GET c=16 | HEAD c=16 | 256 MiB PUT MB/s | 256 MiB GET MB/s | peak RSS MB |"
+		echo "ops/s, and in brackets server CPU per request (us); big objects: MB/s, and in brackets MB per"
+		echo "server CPU second."
+		echo
+		echo "| options | PUT c=1 | PUT c=16 | PUT c=16 p99 ms | GET c=1 | GET c=16 | HEAD c=16 | $big_mib MiB PUT signed | $big_mib MiB GET | peak RSS MB |"
 		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for c in "${configs[@]}"; do
-			IFS='|' read -r name args _ <<<"$c"
-			printf '| %s |' "${args:-(default: thread per connection)}"
-			for k in put4k_c1_ops put4k_c16_ops put4k_c16_p99_ms get4k_c1_ops get4k_c16_ops head4k_c16_ops \
-				big_put_signed_mbs big_get_mbs peak_rss_mb; do
+			IFS='|' read -r name args droot <<<"$c"
+			label=${args:-defaults (thread per connection)}
+			[ -z "$droot" ] || label="$label, data on tmpfs"
+			printf '| %s |' "$label"
+			for k in put4k_c1_ops:put4k_c1_cpu_us put4k_c16_ops:put4k_c16_cpu_us put4k_c16_p99_ms \
+				get4k_c1_ops:get4k_c1_cpu_us get4k_c16_ops:get4k_c16_cpu_us head4k_c16_ops:head4k_c16_cpu_us \
+				big_put_signed_mbs:big_put_signed_cpu_mbs big_get_mbs:big_get_cpu_mbs peak_rss_mb; do
+				if [ "${k#*:}" != "$k" ]; then
+					printf ' %s (%s) |' "$(fmt "$(median_of "$name-r*" "${k%%:*}")")" \
+						"$(fmt "$(median_of "$name-r*" "${k#*:}")")"
+					continue
+				fi
 				printf ' %s |' "$(fmt "$(median_of "$name-r*" "$k")")"
 			done
 			echo

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,6 +53,7 @@ struct opts {
     const char *prefix;    /* populate: key prefix */
     double duration;       /* seconds per small-object test */
     long big_mib, list_keys, populate;
+    size_t object_size;    /* populate: bytes per object (at most SMALL_SIZE) */
     long pid;              /* server pid for RSS sampling, 0: none */
     int conc_hi;
 };
@@ -225,6 +227,38 @@ static long read_status_kb(long pid, const char *field)
         }
     fclose(f);
     return kb;
+}
+
+/* CPU seconds (user + system) this process has used so far. */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU time (user + system, all threads) used so far by pid, in seconds; -1 if unknown. */
+static double proc_cpu_s(long pid)
+{
+    char path[64], line[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    int ok;
+
+    if (pid <= 0)
+        return -1;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    /* Fields 14 and 15 (utime, stime), counted after the ")" that ends the command name. */
+    if (!ok || (p = strrchr(line, ')')) == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 struct sampler {
@@ -460,6 +494,8 @@ static double pct(const struct lat *l, double p)
 struct small_result {
     long ok, errors;
     double secs;
+    double srv_cpu;          /* server CPU seconds during the test, -1 if unknown */
+    double cli_cpu;          /* this client's CPU seconds during the test */
     struct lat lat;
 };
 
@@ -504,13 +540,16 @@ static void run_small(struct ctx *c, enum op op, int conc, double max_secs, long
     const char *payload = body_len == SMALL_SIZE ? c->small_hash : NULL;
 
     memset(r, 0, sizeof(*r));
+    r->srv_cpu = proc_cpu_s(c->o.pid);
+    r->cli_cpu = self_cpu_s();
     start = now_s();
     deadline = max_secs > 0 ? start + max_secs : 1e300;
 
 #define START(x)                                                                                                  \
     do {                                                                                                          \
         key_name(key, sizeof(key), prefix, op == OP_PUT ? next : next % nkeys);                                   \
-        xfer_setup((x), &c->sg, &c->o, op, key, "", c->small_body, op == OP_PUT ? body_len : 0, payload);         \
+        xfer_setup((x), &c->sg, &c->o, op, key, "", c->small_body, op == OP_PUT ? body_len : 0,                   \
+                   op == OP_PUT ? payload : NULL);                                                                \
         (x)->expect = op == OP_GET ? (const unsigned char *)c->small_body : NULL;                                 \
         (x)->t0 = now_s();                                                                                        \
         if (curl_multi_add_handle(c->multi, (x)->h) != CURLM_OK)                                                  \
@@ -553,6 +592,11 @@ static void run_small(struct ctx *c, enum op op, int conc, double max_secs, long
     }
 #undef START
     r->secs = now_s() - start;
+    r->cli_cpu = self_cpu_s() - r->cli_cpu;
+    if (r->srv_cpu >= 0) {
+        double end_cpu = proc_cpu_s(c->o.pid);
+        r->srv_cpu = end_cpu >= 0 ? end_cpu - r->srv_cpu : -1;
+    }
     qsort(r->lat.v, r->lat.n, sizeof(double), cmp_double);
     c->errors_total += r->errors;
 }
@@ -563,9 +607,17 @@ static void print_small(const char *name, int conc, const struct small_result *r
     printf("%s_c%d_p50_ms %.3f\n", name, conc, pct(&r->lat, 50) * 1e3);
     printf("%s_c%d_p99_ms %.3f\n", name, conc, pct(&r->lat, 99) * 1e3);
     printf("%s_c%d_errors %ld\n", name, conc, r->errors);
+    /* Server CPU per request: unlike ops/s, barely moved by other load on the machine. */
+    if (r->srv_cpu >= 0 && r->ok > 0)
+        printf("%s_c%d_cpu_us %.1f\n", name, conc, r->srv_cpu / (double)r->ok * 1e6);
+    if (r->ok > 0)
+        printf("%s_c%d_client_cpu_us %.1f\n", name, conc, r->cli_cpu / (double)r->ok * 1e6);
     fflush(stdout);
-    fprintf(stderr, "  %-5s c%-2d %8ld ok %4ld err %8.1f ops/s  p50 %7.3f ms  p99 %7.3f ms\n", name, conc, r->ok,
-            r->errors, r->secs > 0 ? (double)r->ok / r->secs : 0, pct(&r->lat, 50) * 1e3, pct(&r->lat, 99) * 1e3);
+    fprintf(stderr,
+            "  %-6s c%-2d %8ld ok %4ld err %8.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  CPU us/op: server %6.1f client %5.1f\n",
+            name, conc, r->ok, r->errors, r->secs > 0 ? (double)r->ok / r->secs : 0, pct(&r->lat, 50) * 1e3,
+            pct(&r->lat, 99) * 1e3, r->srv_cpu >= 0 && r->ok > 0 ? r->srv_cpu / (double)r->ok * 1e6 : -1.0,
+            r->ok > 0 ? r->cli_cpu / (double)r->ok * 1e6 : -1.0);
 }
 
 /* PUT, GET and HEAD at concurrency 1 and conc_hi; with put_only, just the PUTs. */
@@ -616,14 +668,17 @@ static char *random_bytes(size_t n)
     return p;
 }
 
-/* One blocking transfer of the big object; returns MB/s (10^6 bytes), sets *rss_kb to the peak VmRSS. */
+/*
+ * One blocking transfer of the big object; returns MB/s (10^6 bytes).  Sets *rss_kb to the peak VmRSS and
+ * *cpu_mbs to MB per second of server CPU (what one free core would give; -1 if unknown).
+ */
 static double big_one(struct ctx *c, enum op op, const char *key, char *buf, size_t len, const char *payload,
-                      long *rss_kb)
+                      long *rss_kb, double *cpu_mbs)
 {
     struct xfer x;
     struct sampler smp;
     CURLcode cc;
-    double t0, secs;
+    double t0, secs, cpu0;
     long status;
 
     xfer_init(&x);
@@ -633,10 +688,17 @@ static double big_one(struct ctx *c, enum op op, const char *key, char *buf, siz
     xfer_setup(&x, &c->sg, &c->o, op, key, "", buf, op == OP_PUT ? len : 0, payload);
     x.expect = op == OP_GET ? (const unsigned char *)buf : NULL;
     sampler_start(&smp, c->o.pid);
+    cpu0 = proc_cpu_s(c->o.pid);
     t0 = now_s();
     cc = curl_easy_perform(x.h);
     secs = now_s() - t0;
     *rss_kb = sampler_stop(&smp);
+    *cpu_mbs = -1;
+    if (cpu0 >= 0) {
+        double used = proc_cpu_s(c->o.pid) - cpu0;
+        if (used > 0)
+            *cpu_mbs = (double)len / 1e6 / used;
+    }
     status = xfer_status(&x);
     if (cc != CURLE_OK || status != 200 || x.mismatch || (op == OP_GET && x.got != len)) {
         report_error(&x, op == OP_PUT ? "big put" : "big get", cc, status, 0);
@@ -653,21 +715,26 @@ static void test_big(struct ctx *c)
     size_t len = (size_t)c->o.big_mib << 20;
     char *buf = random_bytes(len), hash[65];
     long rss_put_s, rss_put_u, rss_get, rss_max;
-    double put_s, put_u, get;
+    double put_s, put_u, get, cpu_s, cpu_u, cpu_g;
 
     sha256_hex(buf, len, hash); /* the client's hashing is not the server's time: done before the clock */
-    put_s = big_one(c, OP_PUT, "big/signed", buf, len, hash, &rss_put_s);
-    put_u = big_one(c, OP_PUT, "big/unsigned", buf, len, "UNSIGNED-PAYLOAD", &rss_put_u);
-    get = big_one(c, OP_GET, "big/signed", buf, len, NULL, &rss_get);
+    put_s = big_one(c, OP_PUT, "big/signed", buf, len, hash, &rss_put_s, &cpu_s);
+    put_u = big_one(c, OP_PUT, "big/unsigned", buf, len, "UNSIGNED-PAYLOAD", &rss_put_u, &cpu_u);
+    get = big_one(c, OP_GET, "big/signed", buf, len, NULL, &rss_get, &cpu_g);
     rss_max = rss_put_s > rss_put_u ? rss_put_s : rss_put_u;
     if (rss_get > rss_max)
         rss_max = rss_get;
     printf("big_put_signed_mbs %.1f\nbig_put_unsigned_mbs %.1f\nbig_get_mbs %.1f\n", put_s, put_u, get);
+    if (cpu_s > 0 && cpu_u > 0 && cpu_g > 0)
+        printf("big_put_signed_cpu_mbs %.1f\nbig_put_unsigned_cpu_mbs %.1f\nbig_get_cpu_mbs %.1f\n", cpu_s, cpu_u,
+               cpu_g);
     if (rss_max >= 0)
         printf("big_rss_max_mb %.1f\n", (double)rss_max / 1024);
     fflush(stdout);
-    fprintf(stderr, "  big %ld MiB: PUT signed %.1f MB/s, PUT unsigned %.1f MB/s, GET %.1f MB/s, RSS max %.1f MB\n",
-            c->o.big_mib, put_s, put_u, get, (double)rss_max / 1024);
+    fprintf(stderr,
+            "  big %ld MiB: PUT signed %.1f MB/s, PUT unsigned %.1f MB/s, GET %.1f MB/s, RSS max %.1f MB\n"
+            "  per server CPU second: PUT signed %.1f MB, unsigned %.1f MB, GET %.1f MB\n",
+            c->o.big_mib, put_s, put_u, get, (double)rss_max / 1024, cpu_s, cpu_u, cpu_g);
     free(buf);
 }
 
@@ -775,10 +842,28 @@ static void test_list(struct ctx *c)
             (double)total / secs);
 }
 
+/* GET and HEAD at concurrency 1 and conc_hi over keys prefix + 0..populate-1 (written by --tests populate
+ * with --object-size 4096): reads alone, for profiling. */
+static void test_read(struct ctx *c)
+{
+    int concs[2] = { 1, c->o.conc_hi }, k;
+    if (c->o.populate <= 0)
+        die("--tests read needs --populate N (the number of keys under --prefix)");
+    for (k = 0; k < 2; k++) {
+        struct small_result get, head;
+        run_small(c, OP_GET, concs[k], c->o.duration, 0, c->o.prefix, c->o.populate, SMALL_SIZE, &get);
+        print_small("get4k", concs[k], &get);
+        run_small(c, OP_HEAD, concs[k], c->o.duration, 0, c->o.prefix, c->o.populate, SMALL_SIZE, &head);
+        print_small("head4k", concs[k], &head);
+        free(get.lat.v);
+        free(head.lat.v);
+    }
+}
+
 static void test_populate(struct ctx *c)
 {
     struct small_result r;
-    run_small(c, OP_PUT, c->o.conc_hi, 0, c->o.populate, c->o.prefix, 0, 0, &r);
+    run_small(c, OP_PUT, c->o.conc_hi, 0, c->o.populate, c->o.prefix, 0, c->o.object_size, &r);
     free(r.lat.v);
     printf("populate_ops %.1f\npopulate_errors %ld\n", r.secs > 0 ? (double)r.ok / r.secs : 0, r.errors);
     fprintf(stderr, "  populate: %ld objects in %.1f s, %ld errors\n", r.ok, r.secs, r.errors);
@@ -866,12 +951,13 @@ static void usage(void)
           "  --region R           signing region (default us-east-1)\n"
           "  --bucket B           existing bucket the run writes to (default s3iam-bench)\n"
           "  --sse VALUE          x-amz-server-side-encryption on every PUT (default AES256; '' for none)\n"
-          "  --tests LIST         comma list of small,smallput,big,list,populate (default small,big,list)\n"
+          "  --tests LIST         comma list of small,smallput,big,list,populate,read (default small,big,list)\n"
           "  --duration S         seconds per small-object test (default 3)\n"
           "  --concurrency N      the high concurrency level (default 16)\n"
           "  --big-mib N          big object size (default 256)\n"
           "  --list-keys N        keys written then listed (default 10000)\n"
-          "  --populate N         populate: objects to write (with --prefix, default pop/)\n"
+          "  --populate N         populate: objects to write (with --prefix, default pop/); read: keys to read\n"
+          "  --object-size N      populate: bytes per object (default 0, at most 4096)\n"
           "  --pid PID            server pid: RSS is sampled during big transfers, VmHWM printed at the end\n"
           "  --log FILE           launch: server stdout and stderr\n"
           "Output: one 'name value' line per figure on stdout.\n",
@@ -957,7 +1043,11 @@ int main(int argc, char **argv)
             c.o.list_keys = num_arg(v, a);
         else if (!strcmp(a, "--populate"))
             c.o.populate = num_arg(v, a);
-        else if (!strcmp(a, "--prefix"))
+        else if (!strcmp(a, "--object-size")) {
+            c.o.object_size = (size_t)num_arg(v, a);
+            if (c.o.object_size > SMALL_SIZE)
+                die("--object-size is at most %d", SMALL_SIZE);
+        } else if (!strcmp(a, "--prefix"))
             c.o.prefix = v;
         else if (!strcmp(a, "--pid"))
             c.o.pid = num_arg(v, a);
@@ -1007,6 +1097,8 @@ int main(int argc, char **argv)
         test_big(&c);
     if (has_test(c.o.tests, "populate"))
         test_populate(&c);
+    if (has_test(c.o.tests, "read"))
+        test_read(&c);
     if (c.o.pid > 0) {
         long hwm = read_status_kb(c.o.pid, "VmHWM");
         if (hwm >= 0)

@@ -73,6 +73,11 @@
       "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.") \
     X(S3E_ACL_NOT_SUPPORTED, 400, "AccessControlListNotSupported",                                \
       "The bucket does not allow ACLs")                                                           \
+    X(S3E_BUCKET_ACL_OWNERSHIP, 400, "InvalidBucketAclWithObjectOwnership",                      \
+      "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")           \
+    X(S3E_ILLEGAL_VERSIONING, 400, "IllegalVersioningConfigurationException",                     \
+      "The Versioning element must be specified")                                                 \
+    X(S3E_INVALID_URI, 400, "InvalidURI", "Couldn't parse the specified URI.")                    \
     X(S3E_MALFORMED_POLICY, 400, "MalformedPolicy", "Policy has invalid resource")                \
     X(S3E_INVALID_ENCRYPTION, 400, "InvalidEncryptionAlgorithmError",                             \
       "The encryption request you specified is not valid. The valid value is AES256.")            \

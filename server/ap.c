@@ -305,7 +305,7 @@ s3_err ap_route(struct s3_req *r, const char *label)
                 return req_fail(r, e, NULL);
             /* A bucket may legitimately be named like that; only an account we host makes it
              * an access point address. */
-            if (strcmp(acct, r->srv->cfg->account_id) != 0)
+            if (conf_account_by_id(r->srv->cfg, acct) == NULL)
                 return S3_OK;
             struct stor_bucket b;
             if (stor_bucket_get(r->srv->stor, label, &b) == S3_OK) {
@@ -358,7 +358,7 @@ static s3_err s3c_create(struct s3_req *r, const char *account, const char *name
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     if (!ap_name_valid(name, &why))
-        return req_fail(r, S3E_INVALID_REQUEST, "Your Amazon S3 AccessPoint name is invalid: %s", why);
+        return req_fail(r, S3E_INVALID_URI, "Couldn't parse the specified URI: the access point name is invalid: %s", why);
     if ((e = parse_body(r, "CreateAccessPointRequest", &d)) != S3_OK)
         return e;
     bucket = xml_child_text(xml_root(d), "Bucket");
@@ -649,8 +649,12 @@ static s3_err s3c_account_pab(struct s3_req *r, const char *account)
             return e;
         if (!p.present)
             return req_fail(r, S3E_NO_SUCH_PAB, "The public access block configuration was not found");
-        xw_begin(&w, &r->resp.body, "GetPublicAccessBlockOutput", S3C_XMLNS);
-        write_pab(&w, &p);
+        /* The configuration is the output's payload: it is the document's root. */
+        static const char *const names[4] = { "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                              "RestrictPublicBuckets" };
+        xw_begin(&w, &r->resp.body, "PublicAccessBlockConfiguration", S3C_XMLNS);
+        for (int i = 0; i < 4; i++)
+            xw_elem_bool(&w, names[i], p.v[i]);
         xw_end(&w);
         resp_header(r, "Content-Type", "application/xml");
         return S3_OK;

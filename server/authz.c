@@ -23,6 +23,8 @@
 #include "server/authn.h"
 #include "server/bpol.h"
 #include "server/ops.h"
+#include "server/s3_ctl.h"
+#include "server/sse.h"
 #include "server/xml.h"
 
 /* ------------------------------------------------------------------ context construction */
@@ -598,6 +600,26 @@ static s3_err s3_decide_all(struct s3_req *r, const char *location)
         goto out;
     s3_common_keys(&z, owner);
     header_keys(&z);
+    /* The parts and the completion of a multipart upload carry the encryption the upload was
+     * created with, as S3 evaluates them: a Deny on uploads without x-amz-server-side-encryption
+     * must not block the parts of an upload that asked for it. */
+    if ((op_is(r, "UploadPart") || op_is(r, "UploadPartCopy") || op_is(r, "CompleteMultipartUpload")) &&
+        req_header(r, "x-amz-server-side-encryption") == NULL && r->key && req_query(r, "uploadId")) {
+        struct stor_object up;
+        memset(&up, 0, sizeof(up));
+        if (stor_mpu_get(r->srv->stor, r->bucket, r->key, req_query(r, "uploadId"), &up) == S3_OK) {
+            const char *req_sse = sse_attr(&up, SSE_ATTR_REQUESTED);
+            if (req_sse)
+                az_key(&z, "s3:x-amz-server-side-encryption", req_sse);
+        }
+        stor_object_release(&up);
+    }
+    /* Block Public Access: RestrictPublicBuckets of the bucket or the account. */
+    if (r->bucket) {
+        struct pab pab;
+        if (pab_effective(r->srv, r->bucket, owner, &pab) == S3_OK && pab.v[PAB_RESTRICT_PUBLIC_BUCKETS])
+            z.c.bpa |= AUTHZ_BPA_RESTRICT_PUBLIC_BUCKETS;
+    }
     if (req_query(r, "versionId"))
         az_key(&z, "s3:VersionId", req_query(r, "versionId"));
     if (op_is(r, "ListObjects") || op_is(r, "ListObjectsV2") || op_is(r, "ListObjectVersions")) {

@@ -161,12 +161,8 @@ s3_err apol_get(struct s3_server *srv, const char *account, const char *name, st
     return cache_get(srv, key, POLICY_ACCESS_POINT, load_ap, &id, out);
 }
 
-void apol_forget(struct s3_server *srv, const char *account, const char *name)
+static void forget_key(const char *key)
 {
-    char key[300];
-    (void)srv;
-    ap_key(account, name, key, sizeof(key));
-    /* Drop the entry (also a cached "no policy"), so the next use reloads the stored state. */
     pthread_mutex_lock(&bpol_mu);
     struct bpol_ref **link, *r = find_locked(key, &link);
     if (r) {
@@ -174,6 +170,21 @@ void apol_forget(struct s3_server *srv, const char *account, const char *name)
         unref_locked(r);
     }
     pthread_mutex_unlock(&bpol_mu);
+}
+
+void bpol_forget(struct s3_server *srv, const char *bucket)
+{
+    (void)srv;
+    forget_key(bucket);
+}
+
+void apol_forget(struct s3_server *srv, const char *account, const char *name)
+{
+    char key[300];
+    (void)srv;
+    ap_key(account, name, key, sizeof(key));
+    /* Drop the entry (also a cached "no policy"), so the next use reloads the stored state. */
+    forget_key(key);
 }
 
 const struct policy *bpol_policy(const struct bpol_ref *ref) { return ref ? ref->p : NULL; }

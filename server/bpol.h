@@ -20,6 +20,8 @@ const struct policy *bpol_policy(const struct bpol_ref *ref);
 void bpol_release(struct bpol_ref *ref);   /* NULL-safe */
 /* Replace (p != NULL, ownership taken) or drop (p == NULL) the cached policy of bucket. */
 void bpol_set(struct s3_server *srv, const char *bucket, struct policy *p);
+/* The bucket was deleted: forget its cached policy. */
+void bpol_forget(struct s3_server *srv, const char *bucket);
 /* The access point's compiled policy (same contract as bpol_get). */
 s3_err apol_get(struct s3_server *srv, const char *account, const char *name, struct bpol_ref **out);
 /* The access point's policy changed or it was deleted: the next apol_get reloads it. */

@@ -16,6 +16,7 @@ static const struct s3_op s3_ops[] = {
     { "GetBucketVersioning", "GET", RES_BUCKET, "versioning", NULL, "s3:GetBucketVersioning", 0, op_get_bucket_versioning },
     { "PutBucketVersioning", "PUT", RES_BUCKET, "versioning", NULL, "s3:PutBucketVersioning", OP_BODY_XML, op_put_bucket_versioning },
     { "GetBucketAcl", "GET", RES_BUCKET, "acl", NULL, "s3:GetBucketAcl", OP_VIA_AP, op_get_bucket_acl },
+    { "PutBucketAcl", "PUT", RES_BUCKET, "acl", NULL, "s3:PutBucketAcl", OP_BODY_XML, op_put_bucket_acl },
     { "GetBucketOwnershipControls", "GET", RES_BUCKET, "ownershipControls", NULL, "s3:GetBucketOwnershipControls", 0, op_get_bucket_ownership },
     { "GetBucketPolicy", "GET", RES_BUCKET, "policy", NULL, "s3:GetBucketPolicy", OP_VIA_AP, op_get_bucket_policy },
     { "PutBucketPolicy", "PUT", RES_BUCKET, "policy", NULL, "s3:PutBucketPolicy", OP_BODY_XML, op_put_bucket_policy },
@@ -48,6 +49,7 @@ static const struct s3_op s3_ops[] = {
     { "DeleteObjectTagging", "DELETE", RES_OBJECT, "tagging", NULL, "s3:DeleteObjectTagging", OP_VIA_AP, op_delete_object_tagging },
     { "GetObjectAttributes", "GET", RES_OBJECT, "attributes", NULL, "s3:GetObjectAttributes", OP_VIA_AP, op_get_object_attributes },
     { "GetObjectAcl", "GET", RES_OBJECT, "acl", NULL, "s3:GetObjectAcl", OP_VIA_AP, op_get_object_acl },
+    { "PutObjectAcl", "PUT", RES_OBJECT, "acl", NULL, "s3:PutObjectAcl", OP_BODY_XML | OP_VIA_AP, op_put_object_acl },
     /* object: data */
     { "CopyObject", "PUT", RES_OBJECT, NULL, "x-amz-copy-source", "s3:PutObject", OP_VIA_AP, op_copy_object },
     { "PutObject", "PUT", RES_OBJECT, NULL, NULL, "s3:PutObject", OP_BODY_BLOB | OP_VIA_AP, op_put_object },

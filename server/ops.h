@@ -52,6 +52,8 @@ s3_err op_get_bucket_location(struct s3_req *r);
 s3_err op_get_bucket_versioning(struct s3_req *r);
 s3_err op_put_bucket_versioning(struct s3_req *r);
 s3_err op_get_bucket_acl(struct s3_req *r);
+s3_err op_put_bucket_acl(struct s3_req *r);
+s3_err op_put_object_acl(struct s3_req *r);
 s3_err op_get_bucket_ownership(struct s3_req *r);
 /* s3_bucket_ctl.c */
 s3_err op_get_public_access_block(struct s3_req *r);
@@ -107,6 +109,8 @@ int64_t s3_parse_http_date(const char *s);
  * for a satisfiable single range, 0 to serve the whole object (absent, multi-range or
  * unparseable header: S3 ignores those), -1 for an unsatisfiable range (416). */
 int s3_parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len);
+/* A versionId parameter (NULL: none) must be "null" or one of our 32-character ids. */
+s3_err s3_check_version_id(struct s3_req *r, const char *vid);
 /* Valid S3 bucket name (the rules for new buckets). */
 int s3_bucket_name_valid(const char *name, const char **why);
 /* Maps the storage checksum enum to the lib one and back. */

@@ -106,6 +106,8 @@ struct s3_req {
     size_t key_len;
     int virtual_host;        /* bucket came from the Host header */
     struct ap_req ap;        /* set when addressed through an access point */
+    int bucket_versioning;   /* of r->bucket, once s3_need_bucket has run: 0 never, 1 on, 2 suspended */
+    char bucket_owner[13];   /* likewise */
     struct qparam *q;
     unsigned n_q;
     const struct s3_op *op;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/bpol.h"
 #include "server/ops.h"
 #include "server/s3_ctl.h"
 #include "server/xml.h"
@@ -70,7 +71,7 @@ s3_err op_create_bucket(struct s3_req *r)
         const char *acl = req_header(r, "x-amz-acl");
         if (acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0) {
             free(loc);
-            return req_fail(r, S3E_ACL_NOT_SUPPORTED, "The bucket does not allow ACLs (Object Ownership is BucketOwnerEnforced).");
+            return req_fail(r, S3E_BUCKET_ACL_OWNERSHIP, NULL);
         }
     }
     e = stor_bucket_create(r->srv->stor, r->bucket, r->who.account, region);
@@ -94,6 +95,8 @@ s3_err op_delete_bucket(struct s3_req *r)
     stor_bucket_release(&b);
     if ((e = stor_bucket_delete(r->srv->stor, r->bucket)) != S3_OK)
         return e;
+    /* Its settings went with it; a bucket created later under the same name starts afresh. */
+    bpol_forget(r->srv, r->bucket);
     r->resp.status = 204;
     return S3_OK;
 }
@@ -169,7 +172,7 @@ s3_err op_put_bucket_versioning(struct s3_req *r)
     if (mfa && !strcmp(mfa, "Enabled"))
         e = req_fail(r, S3E_INVALID_REQUEST, "MFA Delete is not supported by s3iam.");
     else if (status == NULL)
-        e = S3_OK;   /* nothing to change */
+        e = req_fail(r, S3E_ILLEGAL_VERSIONING, "The Versioning element must be specified (Status Enabled or Suspended).");
     else if (!strcmp(status, "Enabled"))
         e = stor_bucket_set_versioning(r->srv->stor, r->bucket, 1);
     else if (!strcmp(status, "Suspended"))
@@ -239,3 +242,33 @@ s3_err op_get_bucket_ownership(struct s3_req *r)
     resp_header(r, "Content-Type", "application/xml");
     return S3_OK;
 }
+
+/* With ACLs disabled (BucketOwnerEnforced) only ACLs that grant the owner alone are accepted,
+ * and they change nothing. */
+static s3_err put_acl(struct s3_req *r, int object)
+{
+    struct stor_bucket b;
+    const char *acl = req_header(r, "x-amz-acl");
+    s3_err e;
+    if ((e = s3_need_bucket(r, &b)) != S3_OK)
+        return e;
+    stor_bucket_release(&b);
+    if (object) {
+        struct stor_object o;
+        memset(&o, 0, sizeof(o));
+        e = stor_object_get(r->srv->stor, r->bucket, r->key, req_query(r, "versionId"), &o);
+        stor_object_release(&o);
+        if (e != S3_OK)
+            return e;
+    }
+    for (unsigned i = 0; i < r->n_hdrs; i++)
+        if (!strncmp(r->hdrs[i].name, "x-amz-grant-", 12))
+            return req_fail(r, S3E_ACL_NOT_SUPPORTED, "The bucket does not allow ACLs (Object Ownership is BucketOwnerEnforced).");
+    if ((acl && strcmp(acl, "private") && strcmp(acl, "bucket-owner-full-control")) ||
+        (!acl && r->body_buf.len && strstr(r->body_buf.p, "AllUsers")))
+        return req_fail(r, S3E_ACL_NOT_SUPPORTED, "The bucket does not allow ACLs (Object Ownership is BucketOwnerEnforced).");
+    return S3_OK;
+}
+
+s3_err op_put_bucket_acl(struct s3_req *r) { return put_acl(r, 0); }
+s3_err op_put_object_acl(struct s3_req *r) { return put_acl(r, 1); }

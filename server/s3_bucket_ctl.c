@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/iam_db.h"
 #include "auth/policy.h"
 #include "server/bpol.h"
 #include "server/ops.h"
@@ -132,14 +133,25 @@ s3_err op_delete_public_access_block(struct s3_req *r)
 
 /* ------------------------------------------------------------------ bucket policy */
 
+/* Get/Put/DeleteBucketPolicy: even with the permission, only the bucket owner's account may
+ * call them; others get 405 MethodNotAllowed (API reference, Permissions of PutBucketPolicy). */
+static s3_err owner_only(struct s3_req *r, struct stor_bucket *b)
+{
+    s3_err e = S3_OK;
+    if (strcmp(b->owner_account, r->who.account) != 0)
+        e = req_fail(r, S3E_METHOD_NOT_ALLOWED, "The bucket policy can only be read or changed by the bucket "
+                                                "owner's account (%s).", b->owner_account);
+    stor_bucket_release(b);
+    return e;
+}
+
 s3_err op_get_bucket_policy(struct s3_req *r)
 {
     struct stor_bucket b;
     char *text = NULL;
     s3_err e;
-    if ((e = s3_need_bucket(r, &b)) != S3_OK)
+    if ((e = s3_need_bucket(r, &b)) != S3_OK || (e = owner_only(r, &b)) != S3_OK)
         return e;
-    stor_bucket_release(&b);
     e = stor_bucket_attr_get(r->srv->stor, r->bucket, "policy", &text);
     if (e == S3E_NO_SUCH_KEY)
         return req_fail(r, S3E_NO_SUCH_BUCKET_POLICY, "The bucket policy does not exist");
@@ -149,6 +161,35 @@ s3_err op_get_bucket_policy(struct s3_req *r)
     free(text);
     resp_header(r, "Content-Type", "application/json");
     return S3_OK;
+}
+
+/* PutBucketPolicy's "Invalid principal in policy": an account id must have 12 digits, and a
+ * user or role of an account this server hosts must exist. */
+static int bucket_principal_exists(void *ud, const char *p)
+{
+    struct s3_server *srv = ud;
+    char acct[13];
+    const char *rest;
+    int ok = 1;
+
+    if (strspn(p, "0123456789") == strlen(p))
+        return strlen(p) == 12;
+    if (strncmp(p, "arn:aws:iam::", 13) && strncmp(p, "arn:aws:sts::", 13))
+        return 1;
+    rest = p + 13;
+    if (strspn(rest, "0123456789") != 12 || rest[12] != ':')
+        return 0;
+    memcpy(acct, rest, 12);
+    acct[12] = 0;
+    rest += 13;
+    if (srv->iam && conf_account_by_id(srv->cfg, acct) && !strncmp(p, "arn:aws:iam::", 13) &&
+        (!strncmp(rest, "user/", 5) || !strncmp(rest, "role/", 5))) {
+        const struct iam_account *a = iam_read_begin(srv->iam, acct);
+        ok = a && (!strncmp(rest, "user/", 5) ? iam_user_by_arn(a, p) != NULL : iam_role_by_arn(a, p) != NULL);
+        if (a)
+            iam_read_end(srv->iam);
+    }
+    return ok;
 }
 
 s3_err op_put_bucket_policy(struct s3_req *r)
@@ -161,11 +202,12 @@ s3_err op_put_bucket_policy(struct s3_req *r)
     char source[320];
     s3_err e;
 
-    if ((e = s3_need_bucket(r, &b)) != S3_OK)
+    if ((e = s3_need_bucket(r, &b)) != S3_OK || (e = owner_only(r, &b)) != S3_OK)
         return e;
-    stor_bucket_release(&b);
     memset(&o, 0, sizeof(o));
     o.bucket = r->bucket;
+    o.principal_exists = bucket_principal_exists;
+    o.principal_exists_ud = r->srv;
     snprintf(source, sizeof(source), "bucket policy of %s", r->bucket);
     if (policy_compile(r->body_buf.p ? r->body_buf.p : "", r->body_buf.len, POLICY_RESOURCE_BUCKET, &o, source, &p,
                        &diag) != S3_OK) {
@@ -201,9 +243,8 @@ s3_err op_delete_bucket_policy(struct s3_req *r)
 {
     struct stor_bucket b;
     s3_err e;
-    if ((e = s3_need_bucket(r, &b)) != S3_OK)
+    if ((e = s3_need_bucket(r, &b)) != S3_OK || (e = owner_only(r, &b)) != S3_OK)
         return e;
-    stor_bucket_release(&b);
     if ((e = stor_bucket_attr_set(r->srv->stor, r->bucket, "policy", NULL)) != S3_OK)
         return e;
     bpol_set(r->srv, r->bucket, NULL);
@@ -234,18 +275,35 @@ s3_err op_get_bucket_policy_status(struct s3_req *r)
 
 /* ------------------------------------------------------------------ default encryption */
 
-s3_err sse_bucket_default(struct s3_server *srv, const char *bucket, char alg[32])
+s3_err sse_bucket_default_full(struct s3_server *srv, const char *bucket, char alg[32], char *kms, size_t kmslen,
+                               int *bucket_key)
 {
-    char *v = NULL;
+    char *v = NULL, *nl1, *nl2;
     s3_err e = stor_bucket_attr_get(srv->stor, bucket, "encryption", &v);
     snprintf(alg, 32, "AES256");
+    if (kms && kmslen)
+        kms[0] = 0;
+    if (bucket_key)
+        *bucket_key = 0;
     if (e == S3E_NO_SUCH_KEY)
         return S3_OK;
     if (e != S3_OK)
         return e;
     snprintf(alg, 32, "%.*s", (int)strcspn(v, "\n"), v);
+    if ((nl1 = strchr(v, '\n')) != NULL) {
+        nl2 = strchr(nl1 + 1, '\n');
+        if (kms && kmslen)
+            snprintf(kms, kmslen, "%.*s", (int)(nl2 ? nl2 - nl1 - 1 : (long)strlen(nl1 + 1)), nl1 + 1);
+        if (bucket_key && nl2)
+            *bucket_key = !strcmp(nl2 + 1, "true");
+    }
     free(v);
     return S3_OK;
+}
+
+s3_err sse_bucket_default(struct s3_server *srv, const char *bucket, char alg[32])
+{
+    return sse_bucket_default_full(srv, bucket, alg, NULL, 0, NULL);
 }
 
 s3_err op_get_bucket_encryption(struct s3_req *r)
@@ -302,6 +360,10 @@ s3_err op_put_bucket_encryption(struct s3_req *r)
     stor_bucket_release(&b);
     if ((e = xml_parse(buf_str(&r->body_buf), "ServerSideEncryptionConfiguration", &d, &why)) != S3_OK)
         return req_fail(r, e, "%s", why);
+    if (xml_count(xml_root(d), "Rule") != 1) {
+        xml_free(d);
+        return req_fail(r, S3E_MALFORMED_XML, "The encryption configuration must have exactly one Rule.");
+    }
     const struct xml_node *rule = xml_child(xml_root(d), "Rule");
     const struct xml_node *def = xml_child(rule, "ApplyServerSideEncryptionByDefault");
     alg = def ? xml_child_text(def, "SSEAlgorithm") : NULL;

@@ -16,7 +16,23 @@ s3_err s3_need_bucket(struct s3_req *r, struct stor_bucket *b)
     s3_err e = stor_bucket_get(r->srv->stor, r->bucket, b);
     if (e == S3E_NO_SUCH_BUCKET)
         return req_fail(r, e, "The specified bucket does not exist");
+    if (e == S3_OK) {
+        r->bucket_versioning = b->versioning;
+        snprintf(r->bucket_owner, sizeof(r->bucket_owner), "%s", b->owner_account);
+    }
     return e;
+}
+
+s3_err s3_check_version_id(struct s3_req *r, const char *vid)
+{
+    size_t n;
+    if (vid == NULL || !strcmp(vid, "null"))
+        return S3_OK;
+    n = strlen(vid);
+    /* s3iam's version ids, like S3's, are 32 URL-safe characters. */
+    if (n != 32 || strspn(vid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+        return req_fail(r, S3E_INVALID_ARGUMENT, "Invalid version id specified");
+    return S3_OK;
 }
 
 static int ends_with(const char *s, size_t n, const char *suffix)
@@ -252,7 +268,8 @@ void s3_object_headers(struct s3_req *r, const struct stor_object *o)
     if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
         resp_header(r, "x-amz-storage-class", o->storage_class);
     sse_headers(r, o);
-    if (o->version_id && strcmp(o->version_id, "null") != 0)
+    /* In a bucket that has had versioning, even the null version is named. */
+    if (o->version_id && (strcmp(o->version_id, "null") != 0 || r->bucket_versioning))
         resp_header(r, "x-amz-version-id", o->version_id);
     if (o->tags.n)
         resp_headerf(r, "x-amz-tagging-count", "%zu", o->tags.n);

@@ -29,5 +29,8 @@ void pab_write_xml(struct s3_req *r, const struct pab *p);
 
 /* The bucket's default SSE algorithm ("AES256" unless configured otherwise). */
 s3_err sse_bucket_default(struct s3_server *srv, const char *bucket, char alg[32]);
+/* The same with the default's KMS key id ("" if none) and bucket-key flag. */
+s3_err sse_bucket_default_full(struct s3_server *srv, const char *bucket, char alg[32], char *kms, size_t kmslen,
+                               int *bucket_key);
 
 #endif

@@ -50,6 +50,7 @@ static s3_err check_encoding(struct s3_req *r, int *url)
     return S3_OK;
 }
 
+/* With ACLs disabled (BucketOwnerEnforced) the bucket owner owns every object. */
 static void write_owner(struct xml_w *w, const char *acct)
 {
     xw_open(w, "Owner");
@@ -58,7 +59,7 @@ static void write_owner(struct xml_w *w, const char *acct)
     xw_close(w);
 }
 
-static void write_contents(struct xml_w *w, const struct stor_object *o, int url, int owner)
+static void write_contents(struct xml_w *w, const struct stor_object *o, int url, const char *owner)
 {
     xw_open(w, "Contents");
     key_elem(w, "Key", o->key, url);
@@ -71,7 +72,7 @@ static void write_contents(struct xml_w *w, const struct stor_object *o, int url
     }
     xw_elem_u64(w, "Size", o->size);
     if (owner)
-        write_owner(w, o->owner_account);
+        write_owner(w, o->owner_account && o->owner_account[0] ? o->owner_account : owner);
     xw_elem(w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
     xw_close(w);
 }
@@ -160,7 +161,7 @@ static s3_err list_common(struct s3_req *r, int v2)
     }
     int owner = !v2 || (req_query(r, "fetch-owner") && !strcmp(req_query(r, "fetch-owner"), "true"));
     for (size_t i = 0; i < res.n_entries; i++)
-        write_contents(&w, &res.entries[i].obj, url, owner);
+        write_contents(&w, &res.entries[i].obj, url, owner ? r->bucket_owner : NULL);
     for (size_t i = 0; i < res.n_prefixes; i++) {
         xw_open(&w, "CommonPrefixes");
         key_elem(&w, "Prefix", res.prefixes[i], url);
@@ -231,7 +232,7 @@ s3_err op_list_object_versions(struct s3_req *r)
             xw_elem_u64(&w, "Size", o->size);
             xw_elem(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
         }
-        write_owner(&w, o->owner_account);
+        write_owner(&w, o->owner_account && o->owner_account[0] ? o->owner_account : r->bucket_owner);
         xw_close(&w);
     }
     for (size_t i = 0; i < res.n_prefixes; i++) {

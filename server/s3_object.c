@@ -69,7 +69,7 @@ s3_err op_put_object(struct s3_req *r)
         goto out;
     resp_header(r, "ETag", out.etag);
     sse_headers(r, &out);
-    if (out.version_id && strcmp(out.version_id, "null") != 0)
+    if (out.version_id && (strcmp(out.version_id, "null") != 0 || r->bucket_versioning))
         resp_header(r, "x-amz-version-id", out.version_id);
     checksum_header(r, &out);
 out:
@@ -152,6 +152,8 @@ static s3_err get_or_head(struct s3_req *r, int head)
     stor_bucket_release(&b);
     if (vid && vid[0] == 0)
         return req_fail(r, S3E_INVALID_ARGUMENT, "Version id cannot be the empty string");
+    if ((e = s3_check_version_id(r, vid)) != S3_OK)
+        return e;
     if (head)
         e = stor_object_get(r->srv->stor, r->bucket, r->key, vid, &o);
     else
@@ -250,6 +252,8 @@ s3_err op_delete_object(struct s3_req *r)
     stor_bucket_release(&b);
     if (vid && vid[0] == 0)
         return req_fail(r, S3E_INVALID_ARGUMENT, "Version id cannot be the empty string");
+    if ((e = s3_check_version_id(r, vid)) != S3_OK)
+        return e;
     e = stor_object_delete(r->srv->stor, r->bucket, r->key, vid, &marker, &vid_out);
     if (e == S3E_NO_SUCH_KEY || e == S3E_NO_SUCH_VERSION)
         e = S3_OK;    /* deleting what is not there succeeds */

@@ -109,9 +109,19 @@ s3_err sse_for_write(struct s3_req *r, struct stor_object *o)
     if (kms && (!alg || !strncmp(alg, "AES256", 6)))
         return req_fail(r, S3E_INVALID_ARGUMENT, "x-amz-server-side-encryption-aws-kms-key-id header is not supported "
                                                  "for this operation unless x-amz-server-side-encryption is aws:kms.");
-    char def[32];
-    if (alg == NULL && !ssec && r->bucket && sse_bucket_default(r->srv, r->bucket, def) == S3_OK)
+    char def[32], def_kms[256] = "";
+    int def_bke = 0;
+    if (alg && (e = stor_kvs_add(&o->meta, SSE_ATTR_REQUESTED, alg)) != S3_OK)
+        return e;
+    if (alg == NULL && !ssec && r->bucket &&
+        sse_bucket_default_full(r->srv, r->bucket, def, def_kms, sizeof(def_kms), &def_bke) == S3_OK) {
         alg = def;
+        /* Objects encrypted by the bucket's aws:kms default report its key and bucket key. */
+        if (kms == NULL && def_kms[0])
+            kms = def_kms;
+        if (bke == NULL && def_bke)
+            bke = "true";
+    }
     free(o->sse);
     o->sse = strdup(ssec ? "AES256" : alg ? alg : "AES256");
     if (o->sse == NULL)

@@ -16,6 +16,9 @@ s3_err sse_for_write(struct s3_req *r, struct stor_object *o);
 s3_err sse_check_read(struct s3_req *r, const struct stor_object *o, const char *prefix);
 /* Response headers describing o's encryption. */
 void sse_headers(struct s3_req *r, const struct stor_object *o);
+/* Internal attribute: the x-amz-server-side-encryption value the client asked for at write
+ * time (absent when it sent none), kept so multipart parts are authorized like the upload. */
+#define SSE_ATTR_REQUESTED "\001sse-requested"
 /* Internal attribute lookup, and whether a metadata name is internal (never sent). */
 const char *sse_attr(const struct stor_object *o, const char *name);
 int sse_is_internal(const char *meta_name);

@@ -63,8 +63,7 @@ def bucket_phase(bucket):
     bad = [
         ("a value that is not true/false", pab_xml("<BlockPublicAcls>yes</BlockPublicAcls>")),
         ("an empty value", pab_xml("<BlockPublicPolicy></BlockPublicPolicy>")),
-        ("TRUE in capitals", pab_xml("<RestrictPublicBuckets>TRUE</RestrictPublicBuckets>")),
-        ("a number", pab_xml("<IgnorePublicAcls>1</IgnorePublicAcls>")),
+        ("a word", pab_xml("<RestrictPublicBuckets>maybe</RestrictPublicBuckets>")),
         ("the wrong root element", ("<PublicAccessBlock %s><BlockPublicAcls>false</BlockPublicAcls>"
                                     "</PublicAccessBlock>" % NS).encode()),
         ("XML that is not well-formed", pab_xml("<BlockPublicAcls>false</BlockPublicAcl>")),

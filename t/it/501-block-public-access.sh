@@ -102,10 +102,10 @@ expect_error 404 aws1 s3api head-object --bucket bpa-demo --key acl/x.txt
 aws1 s3api put-object --bucket bpa-demo --key acl/owner.txt --body "$P/pub.txt" --acl bucket-owner-full-control >/dev/null
 aws2 s3 cp "$P/pub.txt" s3://bpa-demo/acl/private.txt --acl private >/dev/null
 ok "PutObject / s3 cp / CreateMultipartUpload with a public ACL or grant: AccessControlListNotSupported; private and bucket-owner-full-control accepted"
-known_bug "put-bucket-acl --acl public-read answers AccessControlListNotSupported (not NotImplemented)" \
-	expect_error AccessControlListNotSupported aws1 s3api put-bucket-acl --bucket bpa-demo --acl public-read
-known_bug "create-bucket --acl public-read answers InvalidBucketAclWithObjectOwnership (400)" \
-	expect_error InvalidBucketAclWithObjectOwnership aws1 s3api create-bucket --bucket bpa-acl --acl public-read
+expect_error AccessControlListNotSupported aws1 s3api put-bucket-acl --bucket bpa-demo --acl public-read
+ok "put-bucket-acl --acl public-read answers AccessControlListNotSupported"
+expect_error InvalidBucketAclWithObjectOwnership aws1 s3api create-bucket --bucket bpa-acl --acl public-read
+ok "create-bucket --acl public-read answers InvalidBucketAclWithObjectOwnership (400)"
 expect_error 404 aws2 s3api head-bucket --bucket bpa-acl
 
 # ---------------------------------------------------------------- BlockPublicPolicy
@@ -133,10 +133,10 @@ assert_eq True "$(printf '%s' "$out" | json_get - 'd["PolicyStatus"]["IsPublic"]
 ok "with BlockPublicPolicy off the same policy is accepted; GetBucketPolicyStatus IsPublic=true"
 
 # RestrictPublicBuckets still on: only the owner account's principals may use the public policy.
-known_bug "RestrictPublicBuckets on (bucket): an anonymous GET allowed by the public policy is 403" \
-	assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "RestrictPublicBuckets blocks anonymous"
-known_bug "RestrictPublicBuckets on (bucket): account B's grant inside the public policy is blocked too" \
-	expect_error AccessDenied asb aws1 s3api get-object --bucket bpa-demo --key private/secret.txt "$P/o"
+assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "RestrictPublicBuckets blocks anonymous"
+ok "RestrictPublicBuckets on (bucket): an anonymous GET allowed by the public policy is 403"
+expect_error AccessDenied asb aws1 s3api get-object --bucket bpa-demo --key private/secret.txt "$P/o"
+ok "RestrictPublicBuckets on (bucket): account B's grant inside the public policy is blocked too"
 aws2 s3 cp s3://bpa-demo/public/index.txt "$P/got0" >/dev/null
 assert_same_file "$P/pub.txt" "$P/got0" "the owner reads"
 ok "RestrictPublicBuckets on: the owner account still reads"
@@ -154,8 +154,8 @@ assert_same_file "$P/priv.txt" "$P/got1" "account B reads through the policy"
 ok "RestrictPublicBuckets off: curl GET 200 with the bytes; other keys, list, PUT, other buckets 403; account B reads"
 
 bpa aws2 bpa-demo false false false true
-known_bug "RestrictPublicBuckets turned on again blocks the anonymous GET at the next request" \
-	assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "RestrictPublicBuckets on again"
+assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "RestrictPublicBuckets on again"
+ok "RestrictPublicBuckets turned on again blocks the anonymous GET at the next request"
 bpa aws2 bpa-demo false false false false
 assert_eq 200 "$(anon_get bpa-demo public/index.txt)" "and off again"
 ok "turning RestrictPublicBuckets off again: anonymous 200"
@@ -177,8 +177,8 @@ known_bug "s3control get-public-access-block (v2) reads back the account configu
 known_bug "s3control get-public-access-block (v1) reads back the account configuration" \
 	assert_eq "False False False True" "$(account_bpa_read aws1)" "account BPA read back (v1)"
 expect_error NoSuchPublicAccessBlockConfiguration aws1 s3api get-public-access-block --bucket bpa-demo
-known_bug "account RestrictPublicBuckets blocks the anonymous GET of a bucket without BPA" \
-	assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "account RestrictPublicBuckets"
+assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "account RestrictPublicBuckets"
+ok "account RestrictPublicBuckets blocks the anonymous GET of a bucket without BPA"
 
 aws2 s3control put-public-access-block --account-id "$ACCT" --public-access-block-configuration \
 	BlockPublicAcls=false,IgnorePublicAcls=false,BlockPublicPolicy=true,RestrictPublicBuckets=false
@@ -216,5 +216,5 @@ out=$(aws1 s3api get-public-access-block --bucket bpa-demo --output json)
 assert_eq "False False False True" "$(printf '%s' "$out" | json_get - '" ".join(str(d["PublicAccessBlockConfiguration"][k]) for k in ("BlockPublicAcls","IgnorePublicAcls","BlockPublicPolicy","RestrictPublicBuckets"))')" \
 	"BPA after restart"
 ok "bucket BPA survives a restart"
-known_bug "RestrictPublicBuckets enforced after a restart" \
-	assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "still restricted after restart"
+assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "still restricted after restart"
+ok "RestrictPublicBuckets enforced after a restart"

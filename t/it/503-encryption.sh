@@ -93,9 +93,9 @@ assert_eq "aws:kms $KMS_ARN True" "$(printf '%s' "$out" | json_get - '" ".join(s
 aws1 s3 cp "$P/small.txt" s3://enc-demo/kms/default.txt >/dev/null
 out=$(aws2 s3api head-object --bucket enc-demo --key kms/default.txt --output json)
 assert_eq "aws:kms" "$(printf '%s' "$out" | json_get - 'd["ServerSideEncryption"]')" "the bucket default applies"
-known_bug "an object encrypted by the bucket's aws:kms default reports its KMS key id and bucket key" \
-	assert_eq "$KMS_ARN True" "$(printf '%s' "$out" | json_get - '"%s %s" % (d.get("SSEKMSKeyId"), d.get("BucketKeyEnabled"))')" \
+assert_eq "$KMS_ARN True" "$(printf '%s' "$out" | json_get - '"%s %s" % (d.get("SSEKMSKeyId"), d.get("BucketKeyEnabled"))')" \
 	"the default's key id and bucket key are echoed"
+ok "an object encrypted by the bucket's aws:kms default reports its KMS key id and bucket key"
 out=$(aws1 s3api put-object --bucket enc-demo --key kms/explicit.txt --body "$P/small.txt" \
 	--server-side-encryption aws:kms --ssekms-key-id alias/my-key --output json)
 assert_eq "aws:kms alias/my-key" "$(printf '%s' "$out" | json_get - '"%s %s" % (d["ServerSideEncryption"], d.get("SSEKMSKeyId"))')" \
@@ -114,9 +114,9 @@ expect_error MalformedXML aws1 s3api put-bucket-encryption --bucket enc-demo --s
 expect_error InvalidArgument aws2 s3api put-bucket-encryption --bucket enc-demo --server-side-encryption-configuration \
 	'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256","KMSMasterKeyID":"randomkeyid"}}]}'
 assert_contains "$(err_of)" "KMSMasterKeyID is not applicable" "message"
-known_bug "put-bucket-encryption with two rules: MalformedXML" \
-	expect_error MalformedXML aws1 s3api put-bucket-encryption --bucket enc-demo --server-side-encryption-configuration \
+expect_error MalformedXML aws1 s3api put-bucket-encryption --bucket enc-demo --server-side-encryption-configuration \
 	'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"}},{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
+ok "put-bucket-encryption with two rules: MalformedXML"
 aws2 s3api delete-bucket-encryption --bucket enc-demo
 expect_error NoSuchBucket aws1 s3api put-bucket-encryption --bucket no-such-enc-bucket --server-side-encryption-configuration \
 	'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
@@ -178,8 +178,10 @@ mp_sse() {
 	assert_same_file "$P/big.txt" "$P/big-$1" "multipart with --sse ($1)"
 	assert_eq AES256 "$(aws2 s3api head-object --bucket enc-demo --key "up/big-$1.txt" --query ServerSideEncryption --output text)" "mp sse"
 }
-known_bug "a 10 MiB multipart upload with --sse AES256 under the seeds' Deny completes (aws1)" mp_sse aws1
-known_bug "a 10 MiB multipart upload with --sse AES256 under the seeds' Deny completes (aws2)" mp_sse aws2
+mp_sse aws1
+ok "a 10 MiB multipart upload with --sse AES256 under the seeds' Deny completes (aws1)"
+mp_sse aws2
+ok "a 10 MiB multipart upload with --sse AES256 under the seeds' Deny completes (aws2)"
 # the same bytes as root, for the restart checks below
 aws2 s3 cp "$P/big.txt" s3://enc-demo/up/big-root.txt >/dev/null
 
