@@ -357,8 +357,12 @@ static s3_err s3c_create(struct s3_req *r, const char *account, const char *name
 
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
+    /* AWS answers InvalidURI for names it cannot even place in a URI (length, '_', capitals)
+     * and InvalidRequest for the other naming rules. */
+    if (strlen(name) < 3 || strlen(name) > 50 || strpbrk(name, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL)
+        return req_fail(r, S3E_INVALID_URI, "Couldn't parse the specified URI.");
     if (!ap_name_valid(name, &why))
-        return req_fail(r, S3E_INVALID_URI, "Couldn't parse the specified URI: the access point name is invalid: %s", why);
+        return req_fail(r, S3E_INVALID_REQUEST, "Your Amazon S3 AccessPoint name is invalid: %s", why);
     if ((e = parse_body(r, "CreateAccessPointRequest", &d)) != S3_OK)
         return e;
     bucket = xml_child_text(xml_root(d), "Bucket");
