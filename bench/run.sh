@@ -38,6 +38,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$out" ] || out="$src/bench/results/$([ "$mode" = main ] && echo latest || echo choices).md"
+work="$build/bench-work-$mode"
 
 port=${S3IAM_BENCH_PORT:-19566}
 mport=$((port + 1))
@@ -50,7 +51,6 @@ root_ak=${S3IAM_ROOT_ACCESS_KEY_ID:-AKIAS3IAMROOTEXAMPLE}
 root_sk=${S3IAM_ROOT_SECRET_ACCESS_KEY:-s3iam-root-secret-key-change-me}
 s3iamd="$build/server/s3iamd"
 benchbin="$build/bench/s3iam-bench"
-work="$build/bench-work"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
