@@ -203,23 +203,24 @@ s3_err ap_get(struct s3_server *srv, const char *account, const char *name, stru
 
 s3_err ap_by_alias(struct s3_server *srv, const char *alias, struct ap *out)
 {
-    struct ap *v = NULL;
-    size_t n = 0;
-    /* Aliases are unique across accounts; s3iam hosts the configured account. */
-    s3_err e = ap_list(srv, srv->cfg->account_id, NULL, &v, &n);
+    /* Aliases are unique across accounts: look in every account this server hosts. */
     memset(out, 0, sizeof(*out));
-    if (e != S3_OK)
-        return e;
-    e = S3E_NO_SUCH_ACCESS_POINT;
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(v[i].alias, alias)) {
-            *out = v[i];
-            v[i].policy = NULL;
-            e = S3_OK;
-            break;
-        }
-    ap_list_free(v, n);
-    return e;
+    for (size_t k = 0; k < srv->cfg->n_accounts; k++) {
+        struct ap *v = NULL;
+        size_t n = 0;
+        s3_err e = ap_list(srv, srv->cfg->accounts[k].id, NULL, &v, &n);
+        if (e != S3_OK)
+            return e;
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(v[i].alias, alias)) {
+                *out = v[i];
+                v[i].policy = NULL;
+                ap_list_free(v, n);
+                return S3_OK;
+            }
+        ap_list_free(v, n);
+    }
+    return S3E_NO_SUCH_ACCESS_POINT;
 }
 
 /* Rewrite the account's document with a changed set: replace (a != NULL) or drop the named

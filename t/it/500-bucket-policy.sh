@@ -9,40 +9,6 @@
 # GetBucketPolicyStatus; a policy survives a restart and dies with its bucket.
 . "$(dirname "$0")/../lib/server.sh"
 
-# known_bug WHAT CMD...: CMD is an assertion that currently fails because of a server bug (listed
-# in the test's report).  It still runs and is checked: a failure prints "not ok - KNOWN BUG",
-# is listed again at exit, and fails the test.  Never a silent skip.
-T_KNOWN_BUGS=()
-known_bug() {
-	local what=$1 rc=0
-	shift
-	set +e
-	trap - ERR
-	(
-		set -e
-		trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-		"$@"
-	)
-	rc=$?
-	trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-	set -e
-	if [ "$rc" -eq 0 ]; then
-		ok "$what"
-	else
-		printf 'not ok - KNOWN BUG: %s\n' "$what"
-		T_KNOWN_BUGS+=("$what")
-	fi
-}
-_known_bug_exit() {
-	local rc=$? b
-	for b in ${T_KNOWN_BUGS[@]+"${T_KNOWN_BUGS[@]}"}; do
-		printf 'FAIL: %s: KNOWN BUG: %s\n' "$T_NAME" "$b" >&2
-		T_FAILED=1
-	done
-	return "$rc"
-}
-trap '_known_bug_exit; _t_on_exit' EXIT
-
 need_boto3
 B_ACCT=444455556666
 B_KEY=AKIABBBBBBBBBBBBBBBB
@@ -272,12 +238,15 @@ assert_contains "$out" "BReadsPolicy" "a refused put leaves the old policy"
 ok "MalformedPolicy: principal 'bob', arn:aws:iam::*:root, no Principal at all; the old policy stays in force"
 # A principal whose account id is not 12 digits, and a user that does not exist in the owner's
 # account: S3 resolves the principals of a bucket policy and refuses both.
-known_bug "MalformedPolicy 'Invalid principal in policy' for arn:aws:iam::44445555:root (8-digit account)" \
-	expect_error MalformedPolicy aws2 s3api put-bucket-policy --bucket pol-demo --policy '{"Version":"2012-10-17","Statement":[
+expect_error MalformedPolicy aws2 s3api put-bucket-policy --bucket pol-demo --policy '{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::44445555:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::pol-demo/*"}]}'
-known_bug "MalformedPolicy 'Invalid principal in policy' for a user that does not exist (user/nosuch)" \
-	expect_error MalformedPolicy aws1 s3api put-bucket-policy --bucket pol-demo --policy '{"Version":"2012-10-17","Statement":[
+assert_contains "$(err_of)" "Invalid principal in policy" "8-digit account"
+expect_error MalformedPolicy aws1 s3api put-bucket-policy --bucket pol-demo --policy '{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'"$ACCT"':user/nosuch"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::pol-demo/*"}]}'
+assert_contains "$(err_of)" "Invalid principal in policy" "a user that does not exist"
+out=$(aws2 s3api get-bucket-policy --bucket pol-demo --query Policy --output text)
+assert_contains "$out" "BReadsPolicy" "the refused puts left the old policy"
+ok "MalformedPolicy 'Invalid principal in policy': arn:aws:iam::44445555:root (8-digit account), user/nosuch (no such user)"
 expect_error NoSuchBucket aws1 s3api put-bucket-policy --bucket no-such-bucket-here --policy "file://$P/grant.json"
 ok "NoSuchBucket for the policy of a missing bucket"
 
@@ -326,8 +295,8 @@ as "$P/carol.json" aws1 s3api list-objects-v2 --bucket pol-gone >/dev/null
 aws2 s3 rb s3://pol-gone >/dev/null
 aws1 s3 mb s3://pol-gone >/dev/null
 expect_error NoSuchBucketPolicy aws2 s3api get-bucket-policy --bucket pol-gone
-known_bug "a bucket deleted and created again is not governed by the old bucket's policy (carol denied)" \
-	expect_error AccessDenied as "$P/carol.json" aws1 s3api list-objects-v2 --bucket pol-gone
+expect_error AccessDenied as "$P/carol.json" aws1 s3api list-objects-v2 --bucket pol-gone
+ok "a bucket deleted and created again is not governed by the old bucket's policy (carol denied)"
 restart_server
 expect_error AccessDenied as "$P/carol.json" aws1 s3api list-objects-v2 --bucket pol-gone
 ok "after a restart the recreated bucket has no policy in force either"

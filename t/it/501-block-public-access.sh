@@ -8,40 +8,6 @@
 # values; ACLs disabled: owner-full-control ACLs, AccessControlListNotSupported for the others.
 . "$(dirname "$0")/../lib/server.sh"
 
-# known_bug WHAT CMD...: CMD is an assertion that currently fails because of a server bug (listed
-# in the test's report).  It still runs and is checked: a failure prints "not ok - KNOWN BUG",
-# is listed again at exit, and fails the test.  Never a silent skip.
-T_KNOWN_BUGS=()
-known_bug() {
-	local what=$1 rc=0
-	shift
-	set +e
-	trap - ERR
-	(
-		set -e
-		trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-		"$@"
-	)
-	rc=$?
-	trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-	set -e
-	if [ "$rc" -eq 0 ]; then
-		ok "$what"
-	else
-		printf 'not ok - KNOWN BUG: %s\n' "$what"
-		T_KNOWN_BUGS+=("$what")
-	fi
-}
-_known_bug_exit() {
-	local rc=$? b
-	for b in ${T_KNOWN_BUGS[@]+"${T_KNOWN_BUGS[@]}"}; do
-		printf 'FAIL: %s: KNOWN BUG: %s\n' "$T_NAME" "$b" >&2
-		T_FAILED=1
-	done
-	return "$rc"
-}
-trap '_known_bug_exit; _t_on_exit' EXIT
-
 need_boto3
 B_ACCT=444455556666
 B_KEY=AKIABBBBBBBBBBBBBBBB
@@ -172,10 +138,10 @@ account_bpa_read() { # account_bpa_read CLI: the four settings as "True False ..
 	"$1" s3control get-public-access-block --account-id "$ACCT" --output json | json_get - \
 		'" ".join(str(d["PublicAccessBlockConfiguration"].get(k)) for k in ("BlockPublicAcls","IgnorePublicAcls","BlockPublicPolicy","RestrictPublicBuckets"))'
 }
-known_bug "s3control get-public-access-block (v2) reads back the account configuration" \
-	assert_eq "False False False True" "$(account_bpa_read aws2)" "account BPA read back (v2)"
-known_bug "s3control get-public-access-block (v1) reads back the account configuration" \
-	assert_eq "False False False True" "$(account_bpa_read aws1)" "account BPA read back (v1)"
+assert_eq "False False False True" "$(account_bpa_read aws2)" "account BPA read back (v2)"
+ok "s3control get-public-access-block (v2) reads back the account configuration"
+assert_eq "False False False True" "$(account_bpa_read aws1)" "account BPA read back (v1)"
+ok "s3control get-public-access-block (v1) reads back the account configuration"
 expect_error NoSuchPublicAccessBlockConfiguration aws1 s3api get-public-access-block --bucket bpa-demo
 assert_eq 403 "$(anon_get bpa-demo public/index.txt)" "account RestrictPublicBuckets"
 ok "account RestrictPublicBuckets blocks the anonymous GET of a bucket without BPA"
@@ -202,8 +168,8 @@ bpa aws1 bpa-other true true true true
 aws1 s3api delete-bucket-policy --bucket bpa-other
 py "$SRCDIR/t/it/501-block-public-access.py" bucket bpa-other
 ok "501-block-public-access.py bucket (boto3, raw requests): every check passed"
-known_bug "boto3 s3control get_public_access_block reads back the account configuration" \
-	py "$SRCDIR/t/it/501-block-public-access.py" account
+py "$SRCDIR/t/it/501-block-public-access.py" account
+ok "boto3 s3control get_public_access_block reads back the account configuration"
 aws1 s3control delete-public-access-block --account-id "$ACCT"
 expect_error NoSuchBucket aws2 s3api put-public-access-block --bucket no-such-bpa-bucket --public-access-block-configuration \
 	BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true

@@ -8,40 +8,6 @@
 # and IllegalVersioningConfigurationException for bad configurations; a restart keeps it all.
 . "$(dirname "$0")/../lib/server.sh"
 
-# known_bug WHAT CMD...: CMD is an assertion that currently fails because of a server bug (listed
-# in the test's report).  It still runs and is checked: a failure prints "not ok - KNOWN BUG",
-# is listed again at exit, and fails the test.  Never a silent skip.
-T_KNOWN_BUGS=()
-known_bug() {
-	local what=$1 rc=0
-	shift
-	set +e
-	trap - ERR
-	(
-		set -e
-		trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-		"$@"
-	)
-	rc=$?
-	trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-	set -e
-	if [ "$rc" -eq 0 ]; then
-		ok "$what"
-	else
-		printf 'not ok - KNOWN BUG: %s\n' "$what"
-		T_KNOWN_BUGS+=("$what")
-	fi
-}
-_known_bug_exit() {
-	local rc=$? b
-	for b in ${T_KNOWN_BUGS[@]+"${T_KNOWN_BUGS[@]}"}; do
-		printf 'FAIL: %s: KNOWN BUG: %s\n' "$T_NAME" "$b" >&2
-		T_FAILED=1
-	done
-	return "$rc"
-}
-trap '_known_bug_exit; _t_on_exit' EXIT
-
 need_boto3
 start_server
 P=$T_TMP/p
@@ -235,9 +201,9 @@ ok "Suspended: puts write the null version (replaced in place), delete makes a n
 # ---------------------------------------------------------------- bad configurations
 expect_error MalformedXML aws1 s3api put-bucket-versioning --bucket ver-demo --versioning-configuration Status=enabled
 expect_error MalformedXML aws2 s3api put-bucket-versioning --bucket ver-demo --versioning-configuration Status=Disabled
-known_bug "an empty VersioningConfiguration: IllegalVersioningConfigurationException" \
-	expect_error IllegalVersioningConfigurationException aws1 s3api put-bucket-versioning --bucket ver-demo \
+expect_error IllegalVersioningConfigurationException aws1 s3api put-bucket-versioning --bucket ver-demo \
 	--versioning-configuration '{}'
+ok "an empty VersioningConfiguration: IllegalVersioningConfigurationException"
 py - <<'EOF'
 import sys
 import sign

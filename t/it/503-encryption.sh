@@ -10,40 +10,6 @@
 # server from starting.
 . "$(dirname "$0")/../lib/server.sh"
 
-# known_bug WHAT CMD...: CMD is an assertion that currently fails because of a server bug (listed
-# in the test's report).  It still runs and is checked: a failure prints "not ok - KNOWN BUG",
-# is listed again at exit, and fails the test.  Never a silent skip.
-T_KNOWN_BUGS=()
-known_bug() {
-	local what=$1 rc=0
-	shift
-	set +e
-	trap - ERR
-	(
-		set -e
-		trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-		"$@"
-	)
-	rc=$?
-	trap '_t_on_err $? $LINENO "$BASH_COMMAND"' ERR
-	set -e
-	if [ "$rc" -eq 0 ]; then
-		ok "$what"
-	else
-		printf 'not ok - KNOWN BUG: %s\n' "$what"
-		T_KNOWN_BUGS+=("$what")
-	fi
-}
-_known_bug_exit() {
-	local rc=$? b
-	for b in ${T_KNOWN_BUGS[@]+"${T_KNOWN_BUGS[@]}"}; do
-		printf 'FAIL: %s: KNOWN BUG: %s\n' "$T_NAME" "$b" >&2
-		T_FAILED=1
-	done
-	return "$rc"
-}
-trap '_known_bug_exit; _t_on_exit' EXIT
-
 need_boto3
 start_server
 ACCT=000000000000
