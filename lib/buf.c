@@ -141,17 +141,23 @@ struct s3_str buf_str(const struct s3_buf *b)
     return s;
 }
 
-s3_err buf_add_hex(struct s3_buf *out, const unsigned char *p, size_t n)
+void s3_hex(const unsigned char *p, size_t n, char *out)
 {
     static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+s3_err buf_add_hex(struct s3_buf *out, const unsigned char *p, size_t n)
+{
     s3_err e = buf_grow(out, n * 2);
     if (e != S3_OK)
         return e;
-    for (size_t i = 0; i < n; i++) {
-        out->p[out->len++] = hx[p[i] >> 4];
-        out->p[out->len++] = hx[p[i] & 15];
-    }
-    out->p[out->len] = 0;
+    s3_hex(p, n, out->p + out->len);   /* buf_grow left room for the NUL */
+    out->len += n * 2;
     return S3_OK;
 }
 

@@ -54,6 +54,9 @@ void buf_release(struct s3_buf *b);
 /* The contents as a slice (borrowed until the next change). */
 struct s3_str buf_str(const struct s3_buf *b);
 
+/* Lower-case hex of p[0..n) into out, which must hold 2n+1 bytes (NUL-terminated). */
+void s3_hex(const unsigned char *p, size_t n, char *out);
+
 /* Encoding helpers.  Output is appended to out. */
 s3_err buf_add_hex(struct s3_buf *out, const unsigned char *p, size_t n);           /* lower case */
 s3_err buf_add_base64(struct s3_buf *out, const unsigned char *p, size_t n);

@@ -162,17 +162,12 @@ s3_err authn_begin(struct s3_req *r)
 s3_err authn_finish(struct s3_req *r)
 {
     char hex[65];
-    static const char hx[] = "0123456789abcdef";
     s3_err e;
 
     if (r->svc == SVC_HEALTH)
         return S3_OK;
     if (r->auth.kind != SIGV_ANONYMOUS && !r->auth_verified) {
-        for (int i = 0; i < 32; i++) {
-            hex[2 * i] = hx[r->body_sha256[i] >> 4];
-            hex[2 * i + 1] = hx[r->body_sha256[i] & 15];
-        }
-        hex[64] = 0;
+        s3_hex(r->body_sha256, 32, hex);
         if ((e = verify(r, hex)) != S3_OK)
             return e;
     }

@@ -400,12 +400,7 @@ static s3_err body_finish(struct s3_req *r)
     ck_final(&r->ck, r->body_md5, r->body_sha256, r->body_alg);
     if (r->auth.payload == SIGV_PAYLOAD_SHA256 && r->auth.payload_sha256[0] && !r->chunk) {
         char hex[65];
-        static const char hx[] = "0123456789abcdef";
-        for (int i = 0; i < 32; i++) {
-            hex[2 * i] = hx[r->body_sha256[i] >> 4];
-            hex[2 * i + 1] = hx[r->body_sha256[i] & 15];
-        }
-        hex[64] = 0;
+        s3_hex(r->body_sha256, 32, hex);
         if (strcasecmp(hex, r->auth.payload_sha256) != 0)
             return req_fail(r, S3E_CONTENT_SHA_MISMATCH,
                             "The provided 'x-amz-content-sha256' header (%s) does not match what was computed (%s).",

@@ -101,6 +101,8 @@ s3_err s3_parse_object_headers(struct s3_req *r, struct stor_object *o);
 void s3_object_headers(struct s3_req *r, const struct stor_object *o);
 /* Parse "k1=v1&k2=v2" (x-amz-tagging) or validate an XML tag set into tags. */
 s3_err s3_parse_tagging_header(struct s3_req *r, const char *v, struct stor_kvs *tags);
+/* The quoted ETag of a single-part body: "\"<hex md5>\"" into out[35]. */
+void s3_md5_etag(const unsigned char md5[16], char out[40]);
 /* HTTP date (RFC 7231) of ms since epoch into out[64]. */
 void s3_http_date(int64_t ms, char out[64]);
 /* Parse an HTTP date; -1 if invalid. */

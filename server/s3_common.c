@@ -91,6 +91,14 @@ int s3_bucket_name_valid(const char *name, const char **why)
     return 1;
 }
 
+void s3_md5_etag(const unsigned char md5[16], char out[40])
+{
+    out[0] = '"';
+    s3_hex(md5, 16, out + 1);
+    out[33] = '"';
+    out[34] = 0;
+}
+
 void s3_http_date(int64_t ms, char out[64])
 {
     time_t t = (time_t)(ms / 1000);

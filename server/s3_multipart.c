@@ -84,18 +84,6 @@ out:
     return e;
 }
 
-static void etag_of(const unsigned char md5[16], char out[40])
-{
-    static const char hx[] = "0123456789abcdef";
-    out[0] = '"';
-    for (int i = 0; i < 16; i++) {
-        out[1 + 2 * i] = hx[md5[i] >> 4];
-        out[2 + 2 * i] = hx[md5[i] & 15];
-    }
-    out[33] = '"';
-    out[34] = 0;
-}
-
 static s3_err store_part(struct s3_req *r, struct stor_blob *blob, const unsigned char md5[16], const char *ck_b64)
 {
     struct stor_object up;
@@ -113,7 +101,7 @@ static s3_err store_part(struct s3_req *r, struct stor_blob *blob, const unsigne
         stor_object_release(&up);
         return e;
     }
-    etag_of(md5, etag);
+    s3_md5_etag(md5, etag);
     e = stor_part_put(r->srv->stor, r->bucket, r->key, req_query(r, "uploadId"), pn, blob, etag, up.cksum_alg, ck_b64);
     if (e == S3_OK) {
         resp_header(r, "ETag", etag);

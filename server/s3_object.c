@@ -12,18 +12,6 @@
 #include "server/sse.h"
 #include "server/xml.h"
 
-static void md5_etag(const unsigned char md5[16], char out[40])
-{
-    static const char hx[] = "0123456789abcdef";
-    out[0] = '"';
-    for (int i = 0; i < 16; i++) {
-        out[1 + 2 * i] = hx[md5[i] >> 4];
-        out[2 + 2 * i] = hx[md5[i] & 15];
-    }
-    out[33] = '"';
-    out[34] = 0;
-}
-
 /* The flexible checksum computed over the body, if the client asked for one. */
 static void set_body_checksum(struct s3_req *r, struct stor_object *o)
 {
@@ -60,7 +48,7 @@ s3_err op_put_object(struct s3_req *r)
     stor_bucket_release(&b);
     if ((e = s3_parse_object_headers(r, &in)) != S3_OK)
         goto out;
-    md5_etag(r->body_md5, etag);
+    s3_md5_etag(r->body_md5, etag);
     in.etag = strdup(etag);
     set_body_checksum(r, &in);
     e = stor_object_put(r->srv->stor, r->bucket, r->key, r->blob, &in, &out);
@@ -419,7 +407,7 @@ s3_err op_copy_object(struct s3_req *r)
     }
     if ((e = s3_copy_range(r, rd, 0, src.size, &blob, md5)) != S3_OK)
         goto out;
-    md5_etag(md5, etag);
+    s3_md5_etag(md5, etag);
     /* A multipart source keeps no md5-of-md5s meaning once copied as one piece. */
     in.etag = strdup(etag);
     if (src.cksum_alg != STOR_CK_NONE && src.cksum_type && !strcmp(src.cksum_type, "FULL_OBJECT")) {

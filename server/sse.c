@@ -40,16 +40,6 @@ const char *sse_attr(const struct stor_object *o, const char *name)
 
 int sse_is_internal(const char *meta_name) { return meta_name[0] == '\001'; }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 /* Parse and verify the SSE-C headers with the given prefix ("x-amz-" or "x-amz-copy-source-").
  * Returns S3_OK with *present = 0 when none are sent. */
 static s3_err ssec_key(struct s3_req *r, const char *prefix, int *present, unsigned char key[32])
@@ -86,7 +76,7 @@ static void ssec_hmac(const unsigned char salt[16], const unsigned char key[32],
     unsigned char mac[32];
     unsigned int ml = sizeof(mac);
     HMAC(EVP_sha256(), salt, 16, key, 32, mac, &ml);
-    hex(mac, 32, out);
+    s3_hex(mac, 32, out);
 }
 
 s3_err sse_for_write(struct s3_req *r, struct stor_object *o)
@@ -135,7 +125,7 @@ s3_err sse_for_write(struct s3_req *r, struct stor_object *o)
         char v[100], mac[65];
         if (RAND_bytes(salt, sizeof(salt)) != 1)
             return S3E_INTERNAL;
-        hex(salt, 16, v);
+        s3_hex(salt, 16, v);
         ssec_hmac(salt, key, mac);
         snprintf(v + 32, sizeof(v) - 32, ":%s", mac);
         if ((e = stor_kvs_add(&o->meta, ATTR_SSEC, v)) != S3_OK ||
