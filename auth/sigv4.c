@@ -9,6 +9,7 @@
 #include "config.h"
 #include "auth/sigv4.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "auth/sigv4_int.h"
 #include "lib/checksum.h"
@@ -510,16 +513,46 @@ s3_err sigv4_canonical_request(const struct sigv_input *in, struct s3_str signed
 
 /* ------------------------------------------------------------------ keys and HMAC */
 
+/* OpenSSL 3's one-shot HMAC() fetches the HMAC and SHA-256 implementations again on every call
+ * (EVP_Q_mac); a template context with the digest already set is made once and duplicated per
+ * MAC instead. */
+static EVP_MAC_CTX *hmac_template;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_template_init(void)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OSSL_PARAM params[2];
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (mac && (hmac_template = EVP_MAC_CTX_new(mac)) != NULL && !EVP_MAC_CTX_set_params(hmac_template, params)) {
+        EVP_MAC_CTX_free(hmac_template);
+        hmac_template = NULL;
+    }
+    EVP_MAC_free(mac);   /* the context keeps its own reference */
+}
+
 static void hmac256(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32])
 {
     unsigned int olen = 32;
+    EVP_MAC_CTX *c;
+    size_t n = 0;
 
+    pthread_once(&hmac_once, hmac_template_init);
+    if (hmac_template && (c = EVP_MAC_CTX_dup(hmac_template)) != NULL) {
+        int ok = EVP_MAC_init(c, key, klen, NULL) && EVP_MAC_update(c, msg, mlen) && EVP_MAC_final(c, out, &n, 32) &&
+                 n == 32;
+        EVP_MAC_CTX_free(c);
+        if (ok)
+            return;
+    }
     if (HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &olen) == NULL)
         memset(out, 0, 32);
 }
 
-void sigv4_signing_key(struct s3_str secret, const char *date, const char *region, const char *service,
-                       unsigned char out[32])
+static void derive_signing_key(struct s3_str secret, const char *date, const char *region, const char *service,
+                               unsigned char out[32])
 {
     unsigned char k[32];
     char stack[256];
@@ -542,6 +575,54 @@ void sigv4_signing_key(struct s3_str secret, const char *date, const char *regio
     hmac256(k, 32, service, strlen(service), k);
     hmac256(k, 32, "aws4_request", 12, out);
     OPENSSL_cleanse(k, sizeof(k));
+}
+
+/* The signing key changes once a day per (secret, region, service), but deriving it costs four
+ * HMACs per request, so each thread keeps the last few it derived.  An entry matches only on the
+ * exact secret (compared in constant time), date, region and service; secrets longer than the
+ * slot are not cached. */
+#define SK_CACHE_SLOTS 4
+#define SK_SECRET_MAX 128
+#define SK_SCOPE_MAX 96
+struct sk_slot {
+    size_t secret_len;             /* 0: empty slot */
+    unsigned char secret[SK_SECRET_MAX];
+    char scope[SK_SCOPE_MAX];      /* date NUL region NUL service NUL */
+    size_t scope_len;
+    unsigned char key[32];
+};
+static _Thread_local struct sk_slot sk_cache[SK_CACHE_SLOTS];
+static _Thread_local unsigned sk_next;
+
+void sigv4_signing_key(struct s3_str secret, const char *date, const char *region, const char *service,
+                       unsigned char out[32])
+{
+    size_t ld = strlen(date), lr = strlen(region), ls = strlen(service), n = ld + lr + ls + 3;
+    char scope[SK_SCOPE_MAX];
+    struct sk_slot *sl;
+
+    if (secret.len == 0 || secret.len > SK_SECRET_MAX || n > sizeof(scope)) {
+        derive_signing_key(secret, date, region, service, out);
+        return;
+    }
+    memcpy(scope, date, ld + 1);
+    memcpy(scope + ld + 1, region, lr + 1);
+    memcpy(scope + ld + lr + 2, service, ls + 1);
+    for (unsigned i = 0; i < SK_CACHE_SLOTS; i++) {
+        sl = &sk_cache[i];
+        if (sl->secret_len == secret.len && sl->scope_len == n && !memcmp(sl->scope, scope, n) &&
+            !CRYPTO_memcmp(sl->secret, secret.p, secret.len)) {
+            memcpy(out, sl->key, 32);
+            return;
+        }
+    }
+    derive_signing_key(secret, date, region, service, out);
+    sl = &sk_cache[sk_next++ % SK_CACHE_SLOTS];
+    sl->secret_len = secret.len;
+    memcpy(sl->secret, secret.p, secret.len);
+    memcpy(sl->scope, scope, n);
+    sl->scope_len = n;
+    memcpy(sl->key, out, 32);
 }
 
 void sigv4_hmac_hex(const unsigned char key[32], struct s3_str msg, char out[65])

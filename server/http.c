@@ -15,6 +15,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -36,6 +39,14 @@
 #include "server/iam_api.h"
 #include "server/ops.h"
 #include "server/route.h"
+
+/* Memory per connection (libmicrohttpd's pool: request head, headers, read buffer).  It bounds
+ * the request head (a larger head gets 431), and libmicrohttpd 0.9.76 clears the whole pool after
+ * every request on a keep-alive connection, so its size is paid on every small request and stays
+ * resident per connection: 512 KiB cost 15-21% of a small GET's CPU and 8 MB at 16 connections.
+ * 64 KiB still takes 16 KB headers and multi-KB presigned URLs; big bodies are unaffected
+ * (measured in bench/README.md). */
+#define HTTP_CONN_POOL (64 * 1024)
 
 enum body_mode { BODY_NONE = 0, BODY_BUFFER, BODY_BLOB };
 
@@ -118,20 +129,45 @@ void resp_headerf(struct s3_req *r, const char *name, const char *fmt, ...)
 
 time_t req_now(const struct s3_req *r) { return r->srv->fake_now ? r->srv->fake_now : time(NULL); }
 
+static uint64_t req_id_seed_value;
+
+static void req_id_seed(void)
+{
+    if (RAND_bytes((unsigned char *)&req_id_seed_value, sizeof(req_id_seed_value)) != 1)
+        req_id_seed_value = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+}
+
+/* Request ids only need to be unique and unguessable enough to not look sequential, so instead
+ * of a DRBG call per request (RAND_bytes locks and fetches: a few % of a small request's CPU)
+ * they are a per-process random seed plus an atomic counter, mixed by splitmix64's finaliser
+ * (a bijection, so two requests of one process never share an id). */
+static void req_id_make(char out[17])
+{
+    static _Atomic uint64_t counter;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static const char hx[] = "0123456789ABCDEF";
+    uint64_t z;
+
+    pthread_once(&once, req_id_seed);
+    z = req_id_seed_value + 0x9E3779B97F4A7C15ULL * atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    for (int i = 15; i >= 0; i--, z >>= 4)
+        out[i] = hx[z & 15];
+    out[16] = 0;
+}
+
 static struct s3_req *req_new(struct s3_server *srv, const char *uri)
 {
     struct s3_req *r = calloc(1, sizeof(*r));
-    unsigned char rnd[8];
     const char *qm;
 
     if (r == NULL)
         return NULL;
     r->srv = srv;
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-        memset(rnd, 0, sizeof(rnd));
-    for (int i = 0; i < 8; i++)
-        snprintf(r->req_id + 2 * i, 3, "%02X", rnd[i]);
+    req_id_make(r->req_id);
     if ((r->raw_uri = strdup(uri ? uri : "/")) == NULL) {
         free(r);
         return NULL;
@@ -480,7 +516,10 @@ static enum MHD_Result queue_response(struct MHD_Connection *c, struct s3_req *r
         if (sc) {
             sc->reader = r->resp.reader;
             sc->off = r->resp.off;
-            resp = MHD_create_response_from_callback(r->resp.len, 256 * 1024, stream_read, sc, stream_free);
+            /* MHD allocates (and clears) a block of this size per response: a 4 KiB object
+             * needs no 256 KiB block. */
+            size_t blk = r->resp.len < 4096 ? 4096 : r->resp.len < 256 * 1024 ? (size_t)r->resp.len : 256 * 1024;
+            resp = MHD_create_response_from_callback(r->resp.len, blk, stream_read, sc, stream_free);
             if (resp)
                 r->resp.reader = NULL;   /* owned by the response now */
             else
@@ -785,7 +824,7 @@ static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr
                          MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
                          MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
                          MHD_OPTION_NOTIFY_CONNECTION, conn_cb, srv,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_POOL,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
                          srv->cfg->threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
                          (unsigned)srv->cfg->threads, MHD_OPTION_END);
