@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE };
+enum conf_type { CT_STR, CT_INT, CT_BOOL, CT_SIZE, CT_AUTO_INT /* a CT_INT, or "auto" stored as -1 */ };
 
 struct conf_key {
     const char *name;        /* flag is --name, env is S3IAM_NAME (upper case, '-' -> '_') */
@@ -36,7 +36,8 @@ static const struct conf_key conf_keys[] = {
     { "domain", CT_STR, F(domain), "localhost,s3.localhost,127.0.0.1,s3.amazonaws.com", 0, 0,
       "comma-separated endpoint host names; BUCKET.<domain> is virtual-host addressing" },
     { "fsync", CT_BOOL, F(fsync), "false", 0, 1, "fsync object files, directories and SQLite (power-loss durability)" },
-    { "threads", CT_INT, F(threads), "0", 0, 1024, "HTTP worker threads (0: one thread per connection)" },
+    { "threads", CT_AUTO_INT, F(threads), "auto", 0, 1024,
+      "HTTP worker threads: auto (a pool sized to the cores), N (a pool of N), 0 (a thread per connection)" },
     { "max-skew", CT_INT, F(max_skew_s), "900", 0, 86400, "allowed clock skew of signed requests, seconds" },
     { "max-xml-body", CT_SIZE, F(max_xml_body), "1048576", 1024, 64LL << 20, "largest XML/form request body, bytes" },
     { "max-object-size", CT_SIZE, F(max_object), "5368709120", 1, 1LL << 42,
@@ -89,8 +90,13 @@ static int parse_value(const struct conf_key *k, const char *v, struct s3_config
         return 0;
     }
     case CT_INT:
+    case CT_AUTO_INT:
     case CT_SIZE:
         errno = 0;
+        if (k->type == CT_AUTO_INT && strcmp(v, "auto") == 0) {
+            *(long *)(void *)base = -1;
+            return 0;
+        }
         n = strtoll(v, &end, 10);
         if (k->type == CT_SIZE && end != v && errno == 0) {
             long long mul = 1;
@@ -109,8 +115,8 @@ static int parse_value(const struct conf_key *k, const char *v, struct s3_config
             }
         }
         if (end == v || *end != 0 || errno != 0 || n < k->min || n > k->max) {
-            fprintf(stderr, "s3iamd: %s: %s must be a number from %lld to %lld, not '%s'\n", src, k->name, k->min,
-                    k->max, v);
+            fprintf(stderr, "s3iamd: %s: %s must be %sa number from %lld to %lld, not '%s'\n", src, k->name,
+                    k->type == CT_AUTO_INT ? "auto or " : "", k->min, k->max, v);
             return -1;
         }
         if (k->type == CT_SIZE)
@@ -373,9 +379,12 @@ void conf_print(const struct s3_config *cfg)
             printf("%s", *(const int *)(const void *)base ? "true" : "false");
             break;
         case CT_INT:
+        case CT_AUTO_INT:
         case CT_SIZE:
             if (k->type == CT_SIZE)
                 printf("%lld", *(const long long *)(const void *)base);
+            else if (k->type == CT_AUTO_INT && *(const long *)(const void *)base == -1)
+                printf("auto");
             else
                 printf("%ld", *(const long *)(const void *)base);
             break;

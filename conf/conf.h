@@ -30,7 +30,7 @@ struct s3_config {
     char *log_level;         /* debug | info | warn | error */
     char *domain;            /* comma-separated host suffixes for virtual-host addressing */
     int fsync;
-    long threads;            /* worker threads for the HTTP server (0 = one per connection) */
+    long threads;            /* HTTP worker threads: -1 auto (a pool sized to the cores), 0 one per connection */
     long max_skew_s;         /* SigV4 clock skew tolerance */
     long long max_xml_body;  /* bytes */
     long long max_object;    /* bytes, largest single PUT */

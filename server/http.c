@@ -40,13 +40,13 @@
 #include "server/ops.h"
 #include "server/route.h"
 
-/* Memory per connection (libmicrohttpd's pool: request head, headers, read buffer).  It bounds
- * the request head (a larger head gets 431), and libmicrohttpd 0.9.76 clears the whole pool after
- * every request on a keep-alive connection, so its size is paid on every small request and stays
- * resident per connection: 512 KiB cost 15-21% of a small GET's CPU and 8 MB at 16 connections.
- * 64 KiB still takes 16 KB headers and multi-KB presigned URLs; big bodies are unaffected
- * (measured in bench/README.md). */
-#define HTTP_CONN_POOL (64 * 1024)
+/* Memory per connection (libmicrohttpd's pool: request head, headers and query arguments, read
+ * buffer).  It bounds the request head (a larger head gets 431), and libmicrohttpd 0.9.76 clears
+ * the whole pool after every request on a keep-alive connection, so its size is paid on every
+ * small request and stays resident per connection: 512 KiB cost 15-21% of a small GET's CPU and
+ * 8 MB at 16 connections.  128 KiB still takes 16 KB headers and a request with 1,000 query
+ * parameters (64 KiB did not); big bodies are unaffected (bench/README.md). */
+#define HTTP_CONN_POOL (128 * 1024)
 
 enum body_mode { BODY_NONE = 0, BODY_BUFFER, BODY_BLOB };
 
@@ -805,6 +805,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", line);
 }
 
+/* Worker threads of one listener; 0 means a thread per connection.  "auto" (-1) picks a pool of
+ * threads that each poll(2) their connections: handlers never wait on the network, but they do block on the disk (blob files, SQLite
+ * commits, and with --fsync on every sync), so the pool is larger than the core count: twice the
+ * cores, at least 4; with --fsync, enough threads for 16 commits to queue behind one WAL sync.
+ * Measured in bench/README.md ("Design choices"). */
+static unsigned pool_size(const struct s3_config *cfg)
+{
+    long n, cores;
+
+    if (cfg->threads >= 0)
+        return (unsigned)cfg->threads;
+    cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    n = cfg->fsync ? 8 * cores : 2 * cores;
+    if (n < (cfg->fsync ? 16 : 4))
+        n = cfg->fsync ? 16 : 4;
+    return n > 64 ? 64 : (unsigned)n;
+}
+
 static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr *sa, int v6, char *err, size_t errlen)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
@@ -812,10 +832,14 @@ static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr
     uint16_t port = v6 ? ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port)
                        : ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
 
+    unsigned threads = pool_size(srv->cfg);
+
     if (v6)
         flags |= MHD_USE_IPv6;
-    if (srv->cfg->threads > 0)
-        flags |= MHD_USE_EPOLL;
+    /* poll, not epoll: libmicrohttpd 0.9.76's epoll mode leaves a connection it refused with 431
+     * (request head too big) open and silent until the timeout instead of answering and closing. */
+    if (threads > 0)
+        flags |= MHD_USE_POLL;
     else
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     d = MHD_start_daemon(flags, port, NULL, NULL, access_cb, srv,
@@ -826,8 +850,7 @@ static struct MHD_Daemon *start_one(struct s3_server *srv, const struct sockaddr
                          MHD_OPTION_NOTIFY_CONNECTION, conn_cb, srv,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_POOL,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-                         srv->cfg->threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-                         (unsigned)srv->cfg->threads, MHD_OPTION_END);
+                         threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
     if (d == NULL)
         snprintf(err, errlen, "cannot listen on %s port %u: %s", v6 ? "IPv6" : "IPv4", port,
                  errno ? strerror(errno) : "unknown error");

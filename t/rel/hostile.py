@@ -320,14 +320,14 @@ class Hostile:
         self.rep.check(st is not None and st < 500, "a 16 KB header: a clean answer (%s %s)" % (st, code_of(body)))
         if st not in (400, 431):
             self.rep.note("a 16 KB header is accepted (S3 refuses header sections over 8 KB with 400 "
-                          "RequestHeaderSectionTooLarge); libmicrohttpd's 64 KiB pool is the only limit")
+                          "RequestHeaderSectionTooLarge); libmicrohttpd's 128 KiB pool is the only limit")
         req = ("GET /%s/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % (B, "k" * (1 << 20))).encode()
         st, _h, body, dt = raw_exchange(port, req, timeout=20)
         self.rep.check(st in (400, 414, 431), "a 1 MiB URL: 414 or 400", "status %s" % st)
         for n in (1000, 10000):
             q = "&".join("p%d=v" % i for i in range(n))
             st, _h, body, dt = raw_exchange(port, self.signed_raw("GET", "/%s?%s" % (B, q)), timeout=20)
-            # libmicrohttpd answers 431 when the request head outgrows its 64 KiB pool, then closes
+            # libmicrohttpd answers 431 when the request head outgrows its 128 KiB pool, then closes
             # with the rest of the request unread: the kernel's RST may destroy the answer.
             self.rep.check((st is None or st < 500) and dt < 5, "%d signed query parameters: a clean answer "
                            "or a hang-up (%s %s, %.2fs)" % (n, st, code_of(body), dt), "status %s %r" % (st, body[:200]))

@@ -141,8 +141,21 @@ START_TEST(config_layers)
     ck_assert_int_eq(cfg.fsync, 1);
     ck_assert_int_eq(cfg.max_xml_body, 2 * 1024 * 1024);
     ck_assert_str_eq(cfg.data_dir, "./data");
+    ck_assert_int_eq(cfg.threads, -1);                /* default: auto */
     conf_release(&cfg);
     unsetenv("S3IAM_LISTEN");
+
+    char *pool[] = { "s3iamd", "--threads", "3", NULL }, *per_conn[] = { "s3iamd", "--threads=0", NULL },
+         *autom[] = { "s3iamd", "--threads", "auto", NULL };
+    ck_assert_int_eq(conf_load(&cfg, 3, pool), CONF_RUN);
+    ck_assert_int_eq(cfg.threads, 3);
+    conf_release(&cfg);
+    ck_assert_int_eq(conf_load(&cfg, 2, per_conn), CONF_RUN);
+    ck_assert_int_eq(cfg.threads, 0);
+    conf_release(&cfg);
+    ck_assert_int_eq(conf_load(&cfg, 3, autom), CONF_RUN);
+    ck_assert_int_eq(cfg.threads, -1);
+    conf_release(&cfg);
 
     char *bad[] = { "s3iamd", "--account-id", "12", "--threads", "x", "--nope", NULL };
     ck_assert_int_eq(conf_load(&cfg, 6, bad), CONF_EXIT_ERR);
