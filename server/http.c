@@ -48,6 +48,9 @@
  * parameters (64 KiB did not); big bodies are unaffected (bench/README.md). */
 #define HTTP_CONN_POOL (128 * 1024)
 
+/* Bodies from this size on are hashed on a helper thread (a thread start costs ~30 us). */
+#define CKPIPE_MIN_BODY (4u << 20)
+
 enum body_mode { BODY_NONE = 0, BODY_BUFFER, BODY_BLOB };
 
 struct http {
@@ -206,6 +209,7 @@ static void req_free(struct s3_req *r)
     sigv_auth_release(&r->auth);
     buf_release(&r->body_buf);
     stor_blob_abort(r->blob);
+    ckpipe_finish(r->ckp);   /* before ck_release: the helper may still be hashing into ck */
     if (r->ck_ready)
         ck_release(&r->ck);
     awschunk_free(r->chunk);
@@ -307,7 +311,9 @@ static s3_err body_sink(void *ud, const void *p, size_t n)
     if (n == 0)
         return S3_OK;
     r->body_bytes += n;
-    if (r->ck_ready)
+    if (r->ckp)
+        ckpipe_feed(r->ckp, p, n);
+    else if (r->ck_ready)
         ck_update(&r->ck, p, n);
     switch (r->body_mode) {
     case BODY_BLOB:
@@ -377,6 +383,11 @@ static s3_err body_begin(struct s3_req *r)
                      !streaming && (r->auth.payload == SIGV_PAYLOAD_SHA256 || iam), r->body_ck_alg)) != S3_OK)
         return req_fail(r, e, NULL);
     r->ck_ready = 1;
+    /* A big object body is hashed on a helper thread while this one encrypts and writes it
+     * (MD5 alone runs at about 715 MB/s here, the encryption and the write about as fast again). */
+    if (r->body_mode == BODY_BLOB && r->content_length != UINT64_MAX && r->content_length >= CKPIPE_MIN_BODY &&
+        ckpipe_start(&r->ck, &r->ckp) != S3_OK)
+        r->ckp = NULL;   /* hashed inline instead */
     if (streaming) {
         if ((e = awschunk_new(&r->auth, body_sink, r, &r->chunk)) != S3_OK)
             return req_fail(r, e, NULL);
@@ -433,6 +444,8 @@ static s3_err body_finish(struct s3_req *r)
     }
     if (!r->ck_ready)
         return S3_OK;
+    ckpipe_finish(r->ckp);
+    r->ckp = NULL;
     ck_final(&r->ck, r->body_md5, r->body_sha256, r->body_alg);
     if (r->auth.payload == SIGV_PAYLOAD_SHA256 && r->auth.payload_sha256[0] && !r->chunk) {
         char hex[65];

@@ -19,6 +19,7 @@
 #include "conf/conf.h"
 #include "lib/buf.h"
 #include "lib/checksum.h"
+#include "lib/ckpipe.h"
 #include "lib/err.h"
 #include "storage/storage.h"
 
@@ -126,6 +127,7 @@ struct s3_req {
     struct stor_blob *blob;  /* object bytes being written */
     struct ck_state ck;      /* running digests of the decoded payload */
     int ck_ready;
+    struct ck_pipe *ckp;     /* big bodies: ck is updated on a helper thread (lib/ckpipe.h) */
     struct awschunk *chunk;  /* aws-chunked decoder, or NULL */
     uint64_t body_bytes;     /* decoded payload bytes so far */
     unsigned char body_md5[16], body_sha256[32], body_alg[32];

@@ -12,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/checksum.h"
+#include "lib/ckpipe.h"
 #include "lib/err.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -404,6 +405,62 @@ static const struct alg_case alg_cases[] = {
     { "crc64nvme", CK_CRC64NVME }, { "CRC64", CK_NONE }, { "", CK_NONE }, { "CRC32CX", CK_NONE },
 };
 
+/* Hashing through the helper thread gives exactly what ck_update gives inline, whatever the
+ * piece sizes (below, at and across slot boundaries, more than all slots at once). */
+static const size_t ckpipe_steps[] = { 1, 4093, CKPIPE_SLOT, CKPIPE_SLOT + 1, 3 * CKPIPE_SLOT - 7,
+                                       CKPIPE_SLOTS * CKPIPE_SLOT + 12345 };
+
+START_TEST(ckpipe_matches_inline)
+{
+    size_t step = ckpipe_steps[_i], total = 3 * CKPIPE_SLOTS * CKPIPE_SLOT + 777;
+    unsigned char *data = malloc(total);
+    unsigned char md5a[16], md5b[16], sha_a[32], sha_b[32], crc_a[32], crc_b[32];
+    struct ck_state inl, piped;
+    struct ck_pipe *p;
+
+    ck_assert_ptr_nonnull(data);
+    for (size_t i = 0; i < total; i++)
+        data[i] = (unsigned char)(i * 2654435761u >> 13);
+    /* a single-byte step over the whole buffer would take long: feed 64 KiB that way */
+    if (step == 1)
+        total = 65536 + 3;
+    ck_assert_int_eq(ck_init(&inl, 1, 1, CK_CRC32C), S3_OK);
+    ck_assert_int_eq(ck_init(&piped, 1, 1, CK_CRC32C), S3_OK);
+    ck_update(&inl, data, total);
+    ck_assert_int_eq(ckpipe_start(&piped, &p), S3_OK);
+    for (size_t off = 0; off < total; off += step)
+        ckpipe_feed(p, data + off, total - off < step ? total - off : step);
+    ckpipe_finish(p);
+    ck_final(&inl, md5a, sha_a, crc_a);
+    ck_final(&piped, md5b, sha_b, crc_b);
+    ck_assert_mem_eq(md5a, md5b, 16);
+    ck_assert_mem_eq(sha_a, sha_b, 32);
+    ck_assert_mem_eq(crc_a, crc_b, 4);
+    ck_release(&inl);
+    ck_release(&piped);
+    free(data);
+}
+END_TEST
+
+START_TEST(ckpipe_empty)
+{
+    struct ck_state inl, piped;
+    struct ck_pipe *p;
+    unsigned char a[16], b[16];
+
+    ck_assert_int_eq(ck_init(&inl, 1, 0, CK_NONE), S3_OK);
+    ck_assert_int_eq(ck_init(&piped, 1, 0, CK_NONE), S3_OK);
+    ck_assert_int_eq(ckpipe_start(&piped, &p), S3_OK);
+    ckpipe_finish(p);
+    ckpipe_finish(NULL);
+    ck_final(&inl, a, NULL, NULL);
+    ck_final(&piped, b, NULL, NULL);
+    ck_assert_mem_eq(a, b, 16);
+    ck_release(&inl);
+    ck_release(&piped);
+}
+END_TEST
+
 START_TEST(alg_names)
 {
     const struct alg_case *c = &alg_cases[_i];
@@ -460,6 +517,8 @@ static Suite *lib_suite(void)
     tcase_add_test(tc, crc_combine_large);
     tcase_add_loop_test(tc, checksum_b64_table, 0, (int)ARRAY_LEN(b64vs));
     tcase_add_test(tc, checksum_state_all);
+    tcase_add_loop_test(tc, ckpipe_matches_inline, 0, (int)ARRAY_LEN(ckpipe_steps));
+    tcase_add_test(tc, ckpipe_empty);
     tcase_add_loop_test(tc, alg_names, 0, (int)ARRAY_LEN(alg_cases));
     tcase_add_test(tc, alg_table);
     suite_add_tcase(s, tc);
