@@ -3,8 +3,9 @@
  * (default version), as published by AWS (AWS Managed Policy Reference Guide,
  * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/<Name>.html, and the policy
  * version data returned by iam:GetPolicyVersion, snapshot of March 2026).  Data, not code: the
- * documents are AWS's; only the layout is ours.  They are compiled once at start-up and shared
- * by every account.  Keep the array sorted by name.
+ * documents are AWS's; only the layout is ours.  They are compiled once per process, when a
+ * request first needs one (auth/iam_db.c aws_policies: compiling them all costs milliseconds
+ * that start-up should not pay), and shared by every account.  Keep the array sorted by name.
  */
 #include "config.h"
 

@@ -543,10 +543,26 @@ static time_t default_now(void *ud)
     return time(NULL);
 }
 
-static s3_err aws_policies_build(struct iam_db *db)
+/*
+ * The AWS managed policies are the same for every database and never change, so they are
+ * compiled once per process and shared.  That happens on first use, not in iam_db_new: some
+ * documents are large and compiling them all took about 7 ms of every start, whether or not a
+ * request ever names one.  Built under aws_mu; aws_ready (release/acquire) publishes the set to
+ * the threads that then read it without a lock.  A build that fails (out of memory) leaves
+ * nothing behind and is tried again at the next use.  The set lives until the process exits.
+ */
+struct aws_set {
+    struct iam_mpolicy **v;   /* sorted by name, as iam_aws_defs */
+    size_t n;
+};
+static pthread_mutex_t aws_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int aws_ready;
+static struct aws_set aws_built;
+
+static s3_err aws_policies_build(struct aws_set *set)
 {
-    db->aws = calloc(iam_aws_ndefs, sizeof(*db->aws));
-    if (db->aws == NULL)
+    set->v = calloc(iam_aws_ndefs, sizeof(*set->v));
+    if (set->v == NULL)
         return S3E_NOMEM;
     for (size_t i = 0; i < iam_aws_ndefs; i++) {
         const struct iam_aws_def *d = &iam_aws_defs[i];
@@ -559,7 +575,7 @@ static s3_err aws_policies_build(struct iam_db *db)
 
         if (p == NULL)
             return S3E_NOMEM;
-        db->aws[db->n_aws++] = p;
+        set->v[set->n++] = p;
         p->aws = 1;
         p->name = strdup(d->name);
         p->path = strdup("/");
@@ -590,10 +606,34 @@ static s3_err aws_policies_build(struct iam_db *db)
     return S3_OK;
 }
 
+/* The compiled set; an empty one (logged) when it cannot be built. */
+static const struct aws_set *aws_policies(void)
+{
+    static const struct aws_set none;
+
+    if (atomic_load_explicit(&aws_ready, memory_order_acquire))
+        return &aws_built;
+    pthread_mutex_lock(&aws_mu);
+    if (!atomic_load_explicit(&aws_ready, memory_order_relaxed)) {
+        s3_err e = aws_policies_build(&aws_built);
+        if (e == S3_OK) {
+            atomic_store_explicit(&aws_ready, 1, memory_order_release);
+        } else {
+            log_error("iam: cannot compile the AWS managed policies (%s); they are unavailable until a later "
+                      "request retries", err_name(e));
+            for (size_t i = 0; i < aws_built.n; i++)
+                iam_mpolicy_free(aws_built.v[i]);
+            free(aws_built.v);
+            memset(&aws_built, 0, sizeof(aws_built));
+        }
+    }
+    pthread_mutex_unlock(&aws_mu);
+    return atomic_load_explicit(&aws_ready, memory_order_acquire) ? &aws_built : &none;
+}
+
 s3_err iam_db_new(struct iam_db **out)
 {
     struct iam_db *db = calloc(1, sizeof(*db));
-    s3_err e;
 
     *out = NULL;
     if (db == NULL)
@@ -603,10 +643,6 @@ s3_err iam_db_new(struct iam_db **out)
         return S3E_INTERNAL;
     }
     db->now = default_now;
-    if ((e = aws_policies_build(db)) != S3_OK) {
-        iam_db_free(db);
-        return e;
-    }
     *out = db;
     return S3_OK;
 }
@@ -618,9 +654,6 @@ void iam_db_free(struct iam_db *db)
     for (size_t i = 0; i < db->n_accts; i++)
         iam_account_free(db->accts[i]);
     free(db->accts);
-    for (size_t i = 0; i < db->n_aws; i++)
-        iam_mpolicy_free(db->aws[i]);
-    free(db->aws);
     pthread_rwlock_destroy(&db->lock);
     free(db);
 }
@@ -639,10 +672,17 @@ void iam_db_set_clock(struct iam_db *db, time_t (*now)(void *ud), void *ud)
 
 time_t iam_db_now(const struct iam_db *db) { return db->now(db->now_ud); }
 
-size_t iam_aws_policy_count(const struct iam_db *db) { return db->n_aws; }
+size_t iam_aws_policy_count(const struct iam_db *db)
+{
+    (void)db;   /* shared by every database */
+    return aws_policies()->n;
+}
+
 const struct iam_mpolicy *iam_aws_policy_at(const struct iam_db *db, size_t i)
 {
-    return i < db->n_aws ? db->aws[i] : NULL;
+    const struct aws_set *set = aws_policies();
+    (void)db;
+    return i < set->n ? set->v[i] : NULL;
 }
 
 static struct iam_account *acct_find(const struct iam_db *db, const char *id, size_t *idx)
@@ -840,9 +880,10 @@ struct iam_mpolicy *iam_policy_find(const struct iam_account *a, const char *arn
     if (arn == NULL)
         return NULL;
     if (!strncmp(arn, "arn:aws:iam::aws:policy/", 24)) {
-        for (size_t i = 0; i < a->db->n_aws; i++)
-            if (!strcmp(a->db->aws[i]->arn, arn))
-                return a->db->aws[i];
+        const struct aws_set *set = aws_policies();
+        for (size_t i = 0; i < set->n; i++)
+            if (!strcmp(set->v[i]->arn, arn))
+                return set->v[i];
         return NULL;
     }
     for (size_t i = 0; i < a->n_policies; i++)

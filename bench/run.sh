@@ -6,8 +6,8 @@
 #
 #   main     (default) the side-by-side table, plus s3iamd-only rows (--fsync, start-up with
 #            100,000 objects).
-#   choices  s3iamd alone under each server option that changes a design choice (thread model,
-#            fsync, access log, decision log, data on tmpfs); one table, written to
+#   choices  s3iamd alone under each server option that changes a design choice (thread model and
+#            pool size, fsync, access log, decision log, data on tmpfs); one table, written to
 #            bench/results/choices.md.
 #
 # `make bench` runs `main` with the build directory filled in.  Needs: the build's server/s3iamd and
@@ -379,14 +379,14 @@ if [ "$mode" = main ]; then
 else
 	# name|server options|data root (empty: on disk, in the build directory)
 	configs=(
-		"threads0||"
+		"auto||"
+		"perconn|--threads 0|"
 		"threads2|--threads 2|"
-		"threads4|--threads 4|"
+		"threads8|--threads 8|"
 		"fsync|--fsync|"
-		"fsync-threads2|--fsync --threads 2|"
+		"fsync-threads4|--fsync --threads 4|"
 		"nolog|--no-access-log|"
 		"nodlog|--decision-log 0|"
-		"lean|--threads 2 --no-access-log --decision-log 0|"
 		"tmpfs||/dev/shm"
 	)
 	for i in $(seq "$rounds"); do
@@ -410,7 +410,7 @@ else
 		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for c in "${configs[@]}"; do
 			IFS='|' read -r name args droot <<<"$c"
-			label=${args:-defaults (thread per connection)}
+			label=${args:-defaults (--threads auto: a pool of 4 here)}
 			[ -z "$droot" ] || label="$label, data on tmpfs"
 			printf '| %s |' "$label"
 			for k in put4k_c1_ops:put4k_c1_cpu_us put4k_c16_ops:put4k_c16_cpu_us put4k_c16_p99_ms \

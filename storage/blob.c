@@ -22,8 +22,21 @@
  * so segments cannot be reordered, and a file cut at a segment boundary fails on its new last
  * segment.  The plaintext size comes from the metadata; an empty blob is one empty segment.
  *
- * Writes stream through one segment buffer: the header and the first segment leave in one
- * write(), so a small object costs open + write + close + rename.
+ * Writes stream through one segment buffer.  The temp file is created only when that buffer
+ * is full and more data arrives (or at the end, for a blob over st->inline_max): a blob of at
+ * most one segment never touches the file system.  Its bytes - exactly what the file would hold,
+ * so encryption at rest and the reader's decryption are the same - become a row of blob_inline,
+ * written by the commit that references the blob (meta_inline_put).  Bigger blobs stream as
+ * before: header and first segment in one write(), then one write() per segment, then close +
+ * rename into blobs/xx/, creating that fan-out directory on its first use.
+ *
+ * The id of an inline blob is in its key-wrap AAD as for a file, so a row copied under another
+ * id does not open either.  Since that id never names a file, it need not spread over the fan-out
+ * directories: it is a time stamp (8 bytes, big-endian ns, increasing within the process) then
+ * 8 random bytes, so that blob_inline, keyed by the stamp, grows at its right edge (one leaf
+ * page per commit, mostly the same one) instead of at a random leaf.  Which kind of id a blob gets is
+ * known only when it spills to a file or finishes small, so the header (which binds the id) is
+ * made then, just before segment 0 is encrypted.
  */
 #include "config.h"
 #include "storage/stor_int.h"
@@ -31,10 +44,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -187,10 +202,12 @@ out:
 
 struct stor_blob {
     struct stor *st;
-    unsigned char id[STOR_ID];
+    unsigned char id[STOR_ID];     /* random; an inline blob's gets its time stamp at the end */
     char name[2 * STOR_ID + 1];    /* hex id: the temp file name in tmp/ */
-    int fd;
-    EVP_CIPHER_CTX *ctx;           /* keyed with the data key */
+    int fd;                        /* the temp file; -1 while the blob fits in buf */
+    unsigned char keys[32 + 12];   /* data key and key-wrap nonce until the header is made */
+    int keyed;                     /* header made, ctx keyed with the data key, keys wiped */
+    EVP_CIPHER_CTX *ctx;
     unsigned char *buf;            /* header room + one segment + tag */
     size_t len;                    /* plaintext bytes buffered at buf + STOR_HDR */
     int hdr_pending;               /* header not yet written: it leaves with segment 0 */
@@ -204,6 +221,7 @@ static void blob_free(struct stor_blob *b)
     if (b->fd >= 0)
         close(b->fd);
     EVP_CIPHER_CTX_free(b->ctx);
+    OPENSSL_cleanse(b->keys, sizeof(b->keys));
     if (b->buf) {
         OPENSSL_cleanse(b->buf, STOR_HDR);
         free(b->buf);
@@ -211,12 +229,57 @@ static void blob_free(struct stor_blob *b)
     free(b);
 }
 
+/* The first 8 bytes of an inline blob id: ns since the epoch, strictly increasing in the store
+ * (st->inline_seq starts above every stamp stored, so a clock set back cannot repeat one; the
+ * top bit stays clear: it is blob_inline's integer key). */
+static uint64_t inline_stamp(struct stor *st)
+{
+    struct timespec ts;
+    uint64_t now, prev;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) & (uint64_t)INT64_MAX;
+    prev = atomic_load(&st->inline_seq);
+    do {
+        if (now <= prev)
+            now = prev + 1;
+    } while (!atomic_compare_exchange_weak(&st->inline_seq, &prev, now));
+    return now;
+}
+
+/* Make the header for the blob's final id (the data key wrapped with the master key, the id in
+ * the AAD) and key ctx with the data key for the segments. */
+static s3_err blob_keyup(struct stor_blob *b)
+{
+    struct stor *st = b->st;
+    unsigned char *dek = b->keys, *wnonce = b->keys + 32, *h = b->buf;
+    int l, ok;
+
+    memcpy(h, HDR_MAGIC, 4);
+    h[4] = HDR_VERSION;
+    h[5] = HDR_CIPHER_GCM;
+    h[6] = h[7] = 0;
+    put_be32(h + 8, STOR_SEG);
+    memcpy(h + 12, wnonce, 12);
+    ok = EVP_EncryptInit_ex(b->ctx, st->gcm, NULL, st->kek, wnonce) == 1 &&
+         EVP_EncryptUpdate(b->ctx, NULL, &l, h, HDR_AAD_LEN) == 1 &&
+         EVP_EncryptUpdate(b->ctx, NULL, &l, b->id, STOR_ID) == 1 &&
+         EVP_EncryptUpdate(b->ctx, h + 24, &l, dek, 32) == 1 && EVP_EncryptFinal_ex(b->ctx, h + 56, &l) == 1 &&
+         EVP_CIPHER_CTX_ctrl(b->ctx, EVP_CTRL_GCM_GET_TAG, 16, h + 56) == 1 &&
+         EVP_EncryptInit_ex(b->ctx, NULL, NULL, dek, NULL) == 1;
+    OPENSSL_cleanse(b->keys, sizeof(b->keys));
+    if (!ok) {
+        log_error("storage: AES-GCM key setup failed");
+        return S3E_INTERNAL;
+    }
+    b->keyed = 1;
+    return S3_OK;
+}
+
 s3_err stor_blob_new(struct stor *st, struct stor_blob **out)
 {
     struct stor_blob *b;
     unsigned char rnd[STOR_ID + 32 + 12];   /* id, data key, wrap nonce */
-    unsigned char *dek = rnd + STOR_ID, *wnonce = dek + 32, *h;
-    int l;
     s3_err e = S3E_INTERNAL;
 
     *out = NULL;
@@ -233,31 +296,9 @@ s3_err stor_blob_new(struct stor *st, struct stor_blob **out)
         goto out;
     }
     memcpy(b->id, rnd, STOR_ID);
+    memcpy(b->keys, rnd + STOR_ID, sizeof(b->keys));
     hex_id(b->id, b->name);
-
-    /* header */
-    h = b->buf;
-    memcpy(h, HDR_MAGIC, 4);
-    h[4] = HDR_VERSION;
-    h[5] = HDR_CIPHER_GCM;
-    h[6] = h[7] = 0;
-    put_be32(h + 8, STOR_SEG);
-    memcpy(h + 12, wnonce, 12);
-    if (EVP_EncryptInit_ex(b->ctx, st->gcm, NULL, st->kek, wnonce) != 1 ||
-        EVP_EncryptUpdate(b->ctx, NULL, &l, h, HDR_AAD_LEN) != 1 ||
-        EVP_EncryptUpdate(b->ctx, NULL, &l, b->id, STOR_ID) != 1 ||
-        EVP_EncryptUpdate(b->ctx, h + 24, &l, dek, 32) != 1 || EVP_EncryptFinal_ex(b->ctx, h + 56, &l) != 1 ||
-        EVP_CIPHER_CTX_ctrl(b->ctx, EVP_CTRL_GCM_GET_TAG, 16, h + 56) != 1 ||
-        EVP_EncryptInit_ex(b->ctx, NULL, NULL, dek, NULL) != 1) {
-        log_error("storage: AES-GCM key setup failed");
-        goto out;
-    }
-    b->hdr_pending = 1;
-    b->fd = openat(st->tmp_fd, b->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (b->fd < 0) {
-        log_error("storage: cannot create %s/tmp/%s: %s", st->dir, b->name, strerror(errno));
-        goto out;
-    }
+    b->hdr_pending = 1;   /* made by blob_keyup before segment 0 is sealed */
     e = S3_OK;
 out:
     OPENSSL_cleanse(rnd, sizeof(rnd));
@@ -269,8 +310,8 @@ out:
     return S3_OK;
 }
 
-/* Encrypt the buffered segment and write it out. */
-static s3_err blob_flush(struct stor_blob *b, int final)
+/* Encrypt the buffered segment in place and append its tag (b->len and b->seg unchanged). */
+static s3_err blob_seal(struct stor_blob *b, int final)
 {
     unsigned char nonce[12], aad[9];
     unsigned char *p = b->buf + STOR_HDR;
@@ -285,6 +326,26 @@ static s3_err blob_flush(struct stor_blob *b, int final)
         log_error("storage: AES-GCM encryption failed");
         return S3E_INTERNAL;
     }
+    return S3_OK;
+}
+
+/* Encrypt the buffered segment and write it out, creating the temp file on the first call. */
+static s3_err blob_flush(struct stor_blob *b, int final)
+{
+    unsigned char *p = b->buf + STOR_HDR;
+
+    if (b->fd < 0) {
+        b->fd = openat(b->st->tmp_fd, b->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (b->fd < 0) {
+            log_error("storage: cannot create %s/tmp/%s: %s", b->st->dir, b->name, strerror(errno));
+            return S3E_INTERNAL;
+        }
+    }
+    /* a file keeps its random id: it names the file and spreads files over blobs/xx */
+    if (!b->keyed && blob_keyup(b) != S3_OK)
+        return S3E_INTERNAL;
+    if (blob_seal(b, final) != S3_OK)
+        return S3E_INTERNAL;
     if (b->hdr_pending ? write_all(b->fd, b->buf, STOR_HDR + b->len + STOR_TAG)
                        : write_all(b->fd, p, b->len + STOR_TAG)) {
         log_error("storage: write %s/tmp/%s: %s", b->st->dir, b->name, strerror(errno));
@@ -341,13 +402,58 @@ void stor_blob_abort(struct stor_blob *b)
     blob_free(b);
 }
 
+/* Move the closed temp file name to blobs/rel.  The fan-out directory blobs/xx is made on its
+ * first use (ENOENT); with fsync, blobs/ is synced before the file goes in, so the new
+ * directory's entry is durable before anything depends on it.  -1 with errno. */
+static int blob_place(struct stor *st, const char *name, const char *rel)
+{
+    char sub[3] = { rel[0], rel[1], 0 };
+
+    if (renameat(st->tmp_fd, name, st->blobs_fd, rel) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    /* EEXIST: another writer made it a moment ago; with fsync we cannot know it synced blobs/
+     * yet, so sync it too (rare: only the first writers into a directory race). */
+    if (mkdirat(st->blobs_fd, sub, 0700) != 0 && errno != EEXIST) {
+        log_error("storage: cannot create %s/blobs/%s: %s", st->dir, sub, strerror(errno));
+        return -1;
+    }
+    if (st->fsync && fsync(st->blobs_fd) != 0) {
+        log_error("storage: fsync %s/blobs: %s", st->dir, strerror(errno));
+        return -1;
+    }
+    return renameat(st->tmp_fd, name, st->blobs_fd, rel);
+}
+
 s3_err blob_finish(struct stor_blob *b, struct blob_ref *ref_out)
 {
     struct stor *st = b->st;
     char rel[2 + 1 + 2 * STOR_ID + 1];
     int fd;
 
-    if (b->failed || blob_flush(b, 1) != S3_OK)
+    memset(ref_out, 0, sizeof(*ref_out));
+    if (b->failed)
+        goto fail;
+    if (b->fd < 0 && b->size <= st->inline_max) {
+        /* Never spilled, so this is segment 0 with the header still in front of it: the
+         * whole blob, as a file would hold it, is buf[0 .. STOR_HDR + len + STOR_TAG). */
+        size_t n = STOR_HDR + b->len + STOR_TAG;
+        unsigned char *p;
+        put_be64(b->id, inline_stamp(st));   /* then the 8 random bytes it had */
+        if (blob_keyup(b) != S3_OK || blob_seal(b, 1) != S3_OK)
+            goto fail;
+        /* give back the unused rest of the segment buffer while the commit is awaited */
+        p = realloc(b->buf, n);
+        ref_out->inl = p ? p : b->buf;
+        ref_out->inl_len = n;
+        b->buf = NULL;
+        memcpy(ref_out->id, b->id, STOR_ID);
+        ref_out->size = b->size;
+        blob_free(b);
+        return S3_OK;
+    }
+    if (blob_flush(b, 1) != S3_OK)
         goto fail;
     if (st->fsync && fdatasync(b->fd) != 0) {
         log_error("storage: fdatasync %s/tmp/%s: %s", st->dir, b->name, strerror(errno));
@@ -362,7 +468,7 @@ s3_err blob_finish(struct stor_blob *b, struct blob_ref *ref_out)
         return S3E_INTERNAL;
     }
     blob_relpath(b->id, rel);
-    if (renameat(st->tmp_fd, b->name, st->blobs_fd, rel) != 0) {
+    if (blob_place(st, b->name, rel) != 0) {
         log_error("storage: rename tmp/%s to blobs/%s in %s: %s", b->name, rel, st->dir, strerror(errno));
         unlinkat(st->tmp_fd, b->name, 0);
         blob_free(b);
@@ -395,11 +501,13 @@ fail:
 
 struct stor_reader {
     struct stor *st;
-    struct blob_ref *segs;         /* the object's blobs in order */
+    struct blob_ref *segs;         /* the object's blobs in order; inline ones with their bytes */
     uint64_t *starts;              /* object offset of each */
     size_t nsegs;
     uint64_t total;
-    struct blob_ref *pins;         /* segs sorted by id: what this reader keeps alive */
+    struct blob_ref *pins;         /* the blob files of segs sorted by id: what this reader keeps
+                                      alive (an inline blob needs no pin: its bytes are here) */
+    size_t npins;
     struct stor_reader *prev, *next;
     size_t cur;                    /* index of the open blob; SIZE_MAX if none */
     int fd;
@@ -421,7 +529,7 @@ static int blob_pinned(struct stor *st, const unsigned char *id)
     struct blob_ref key;
     memcpy(key.id, id, STOR_ID);
     for (struct stor_reader *r = st->open_readers; r; r = r->next)
-        if (bsearch(&key, r->pins, r->nsegs, sizeof(*r->pins), id_cmp))
+        if (r->npins && bsearch(&key, r->pins, r->npins, sizeof(*r->pins), id_cmp))
             return 1;
     return 0;
 }
@@ -491,6 +599,8 @@ static void reader_free(struct stor_reader *r)
     if (r->fd >= 0)
         close(r->fd);
     EVP_CIPHER_CTX_free(r->ctx);
+    for (size_t i = 0; r->segs && i < r->nsegs; i++)
+        free(r->segs[i].inl);
     free(r->segs);
     free(r->starts);
     free(r->pins);
@@ -498,36 +608,42 @@ static void reader_free(struct stor_reader *r)
     free(r);
 }
 
-s3_err blob_reader_new(struct stor *st, const struct blob_refs *segs, uint64_t gen, struct stor_reader **out,
+s3_err blob_reader_new(struct stor *st, struct blob_refs *segs, uint64_t gen, struct stor_reader **out,
                        int *stale_out)
 {
     struct stor_reader *r;
-    size_t n = segs->n;
+    size_t n = segs->n, bufsz = STOR_TAG;
     int moved;
 
     *out = NULL;
     *stale_out = 0;
+    /* the decryption buffer: one segment + tag, or less when every blob is smaller */
+    for (size_t i = 0; i < n && bufsz < SEG_DISK; i++)
+        if (segs->v[i].size + STOR_TAG > bufsz)
+            bufsz = segs->v[i].size >= STOR_SEG ? SEG_DISK : (size_t)segs->v[i].size + STOR_TAG;
     if ((r = calloc(1, sizeof(*r))) == NULL)
         return S3E_NOMEM;
     r->st = st;
     r->fd = -1;
     r->cur = SIZE_MAX;
-    r->nsegs = n;
-    if ((r->segs = malloc((n ? n : 1) * sizeof(*r->segs))) == NULL ||
+    if ((r->segs = calloc(n ? n : 1, sizeof(*r->segs))) == NULL ||
         (r->starts = malloc((n ? n : 1) * sizeof(*r->starts))) == NULL ||
-        (r->pins = malloc((n ? n : 1) * sizeof(*r->pins))) == NULL || (r->buf = malloc(SEG_DISK)) == NULL ||
+        (r->pins = malloc((n ? n : 1) * sizeof(*r->pins))) == NULL || (r->buf = malloc(bufsz)) == NULL ||
         (r->ctx = EVP_CIPHER_CTX_new()) == NULL) {
         reader_free(r);
         return S3E_NOMEM;
     }
+    /* inline bytes stay with segs until the reader is certain to be returned */
+    r->nsegs = n;
     for (size_t i = 0; i < n; i++) {
-        r->segs[i] = segs->v[i];
+        memcpy(r->segs[i].id, segs->v[i].id, STOR_ID);
+        r->segs[i].size = segs->v[i].size;
         r->starts[i] = r->total;
         r->total += segs->v[i].size;
+        if (segs->v[i].inl == NULL)
+            r->pins[r->npins++] = r->segs[i];
     }
-    if (n)
-        memcpy(r->pins, r->segs, n * sizeof(*r->pins));
-    qsort(r->pins, n, sizeof(*r->pins), id_cmp);
+    qsort(r->pins, r->npins, sizeof(*r->pins), id_cmp);
 
     pthread_mutex_lock(&st->pin_mu);
     r->next = st->open_readers;
@@ -538,16 +654,21 @@ s3_err blob_reader_new(struct stor *st, const struct blob_refs *segs, uint64_t g
     pthread_mutex_unlock(&st->pin_mu);
 
     /* Some blobs were deleted since the caller's snapshot began: make sure none was ours.
-     * Files present now stay, since we are registered. */
-    for (size_t i = 0; moved && i < n; i++) {
+     * Files present now stay, since we are registered.  Inline bytes were read in the snapshot. */
+    for (size_t i = 0; moved && i < r->npins; i++) {
         char rel[2 + 1 + 2 * STOR_ID + 1];
-        blob_relpath(r->segs[i].id, rel);
+        blob_relpath(r->pins[i].id, rel);
         if (faccessat(st->blobs_fd, rel, F_OK, 0) != 0) {
             reader_unpin(r);
             reader_free(r);
             *stale_out = 1;
             return S3_OK;
         }
+    }
+    for (size_t i = 0; i < n; i++) {
+        r->segs[i].inl = segs->v[i].inl;
+        r->segs[i].inl_len = segs->v[i].inl_len;
+        segs->v[i].inl = NULL;
     }
     *out = r;
     return S3_OK;
@@ -563,12 +684,39 @@ void stor_reader_close(struct stor_reader *r)
 
 /* ------------------------------------------------------------------ reading */
 
+/* Bytes [off, off + n) of blob i (open in r->fd, or inline) into p: 0, -1 with errno, or -2
+ * when the blob is shorter. */
+static int reader_fetch(struct stor_reader *r, size_t i, unsigned char *p, size_t n, uint64_t off)
+{
+    const struct blob_ref *b = &r->segs[i];
+    if (b->inl == NULL)
+        return pread_all(r->fd, p, n, off);
+    if (off > b->inl_len || n > b->inl_len - off)
+        return -2;
+    memcpy(p, b->inl + off, n);
+    return 0;
+}
+
+#define BLOB_NAME_LEN (6 + 2 + 1 + 2 * STOR_ID + 1)   /* "blobs/xx/<hex>" and NUL, the longer one */
+
+/* How blob i is named in messages: "blobs/xx/<hex>" or "inline <hex>". */
+static void reader_blob_name(const struct stor_reader *r, size_t i, char out[BLOB_NAME_LEN])
+{
+    if (r->segs[i].inl) {
+        memcpy(out, "inline ", 7);
+        hex_id(r->segs[i].id, out + 7);
+    } else {
+        memcpy(out, "blobs/", 6);
+        blob_relpath(r->segs[i].id, out + 6);
+    }
+}
+
 /* Open blob i of r: read its header and unwrap its data key into r->ctx. */
 static int reader_open_blob(struct stor_reader *r, size_t i)
 {
     struct stor *st = r->st;
     unsigned char h[STOR_HDR], dek[32], fin[16];
-    char rel[2 + 1 + 2 * STOR_ID + 1];
+    char rel[BLOB_NAME_LEN];
     int l, ok, rc;
 
     if (r->fd >= 0)
@@ -576,12 +724,12 @@ static int reader_open_blob(struct stor_reader *r, size_t i)
     r->fd = -1;
     r->cur = SIZE_MAX;
     r->cvalid = 0;
-    blob_relpath(r->segs[i].id, rel);
-    if ((r->fd = openat(st->blobs_fd, rel, O_RDONLY | O_CLOEXEC)) < 0) {
-        log_error("storage: open %s/blobs/%s: %s", st->dir, rel, strerror(errno));
+    reader_blob_name(r, i, rel);
+    if (r->segs[i].inl == NULL && (r->fd = openat(st->blobs_fd, rel + 6, O_RDONLY | O_CLOEXEC)) < 0) {
+        log_error("storage: open %s/%s: %s", st->dir, rel, strerror(errno));
         return -1;
     }
-    if ((rc = pread_all(r->fd, h, sizeof(h), 0)) != 0) {
+    if ((rc = reader_fetch(r, i, h, sizeof(h), 0)) != 0) {
         log_error("storage: blob %s: %s", rel, rc == -2 ? "shorter than its header" : strerror(errno));
         return -1;
     }
@@ -611,16 +759,16 @@ static int reader_load_seg(struct stor_reader *r, uint64_t idx)
     uint64_t bsize = r->segs[r->cur].size;
     uint64_t nseg = bsize == 0 ? 1 : (bsize + STOR_SEG - 1) / STOR_SEG;
     unsigned char nonce[12], aad[9];
-    char rel[2 + 1 + 2 * STOR_ID + 1];
+    char rel[BLOB_NAME_LEN];
     size_t len;
     int l, rc;
 
     r->cvalid = 0;
     len = idx == nseg - 1 ? (size_t)(bsize - idx * STOR_SEG) : STOR_SEG;
-    blob_relpath(r->segs[r->cur].id, rel);
-    if ((rc = pread_all(r->fd, r->buf, len + STOR_TAG, STOR_HDR + idx * (uint64_t)SEG_DISK)) != 0) {
+    reader_blob_name(r, r->cur, rel);
+    if ((rc = reader_fetch(r, r->cur, r->buf, len + STOR_TAG, STOR_HDR + idx * (uint64_t)SEG_DISK)) != 0) {
         log_error("storage: blob %s segment %llu: %s", rel, (unsigned long long)idx,
-                  rc == -2 ? "file is truncated" : strerror(errno));
+                  rc == -2 ? "blob is truncated" : strerror(errno));
         return -1;
     }
     seg_params(idx, idx == nseg - 1, nonce, aad);

@@ -107,6 +107,21 @@ static const char *const stor_migrations[] = {
     "  cksum_value TEXT,"
     "  PRIMARY KEY(upload, number)) WITHOUT ROWID;"
     "CREATE INDEX parts_blob ON parts(blob_id);",
+    /* 1 -> 2: small blobs inline.  data is exactly what the blob file would hold (header +
+     * segments, encrypted), so the reader's decryption is shared.  A row lives as long as the
+     * one row that names its id - an objects row (blob_id), an object_segs row or a parts row -
+     * and is written and deleted by the same transactions as that row.  Keyed by seq, the time
+     * stamp that begins every inline id (blob.c): a rowid b-tree growing at its right edge,
+     * where SQLite appends a leaf without rebalancing (an index b-tree keyed by the 16-byte id
+     * rebalanced two or three pages per insert).
+     * objects.blob_id: a version whose bytes are one inline blob (a small PUT) names it here
+     * and has no object_segs row: two b-trees fewer to write per small PUT.  NULL for the
+     * others, whose blobs object_segs lists as before (old rows included). */
+    "CREATE TABLE blob_inline("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id BLOB NOT NULL,"
+    "  data BLOB NOT NULL);"
+    "ALTER TABLE objects ADD COLUMN blob_id BLOB;",
 };
 #define STOR_SCHEMA_VERSION ((int)(sizeof(stor_migrations) / sizeof(stor_migrations[0])))
 
@@ -182,9 +197,11 @@ static s3_err conn_open(struct stor *st, struct meta_conn *c, int writer, char *
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, 10000);
     /* synchronous=NORMAL in WAL mode loses nothing on a process crash (kill -9), only on power
-     * loss; opts.fsync asks for FULL, which syncs the WAL at every commit. */
+     * loss; opts.fsync asks for FULL, which syncs the WAL at every commit.  It is set before
+     * journal_mode: turning a new database to WAL is a rollback-journal transaction, which
+     * under the default (FULL) costs four syncs. */
     snprintf(pragmas, sizeof(pragmas),
-             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
+             "PRAGMA synchronous=%s; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
              " PRAGMA temp_store=MEMORY;%s",
              st->fsync ? "FULL" : "NORMAL", writer ? "" : " PRAGMA query_only=1;");
     if (exec_sql(c->db, pragmas, errbuf, errlen) != SQLITE_OK)
@@ -541,23 +558,89 @@ s3_err meta_row_object(sqlite3_stmt *s, struct stor_object *o, int full)
 
 s3_err meta_refs_unreferenced(struct meta_conn *c, struct blob_refs *l)
 {
-    sqlite3_stmt *s = meta_stmt(c, SQL_BLOB_REFD);
+    sqlite3_stmt *s = meta_stmt(c, SQL_BLOB_REFD), *d = meta_stmt(c, SQL_INL_DELETE);
     size_t keep = 0;
 
-    if (s == NULL)
+    if (s == NULL || d == NULL)
         return S3E_INTERNAL;
     for (size_t i = 0; i < l->n; i++) {
         int rc;
         meta_bind_id(s, 1, l->v[i].id);
         rc = sqlite3_step(s);
         meta_done(s);
-        if (rc == SQLITE_DONE)
-            l->v[keep++] = l->v[i];
-        else if (rc != SQLITE_ROW)
+        if (rc == SQLITE_ROW)
+            continue;
+        if (rc != SQLITE_DONE)
             return meta_fail(c, "blob reference check");
+        /* Unreferenced: an inline blob goes now, with the rows that named it; a blob file
+         * stays on the list, to be unlinked once the commit is done. */
+        sqlite3_bind_int64(d, 1, meta_inline_seq(l->v[i].id));
+        meta_bind_id(d, 2, l->v[i].id);
+        rc = sqlite3_step(d);
+        meta_done(d);
+        if (rc != SQLITE_DONE)
+            return meta_fail(c, "delete inline blob");
+        if (sqlite3_changes(c->db) == 0)
+            l->v[keep++] = l->v[i];
     }
     l->n = keep;
     return S3_OK;
+}
+
+int64_t meta_inline_seq(const unsigned char *id)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | id[i];
+    return (int64_t)(v & (uint64_t)INT64_MAX);
+}
+
+s3_err meta_inline_put(struct meta_conn *c, const struct blob_ref *ref)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (ref->inl == NULL)
+        return S3_OK;
+    if ((s = meta_stmt(c, SQL_INL_INSERT)) == NULL)
+        return S3E_INTERNAL;
+    sqlite3_bind_int64(s, 1, meta_inline_seq(ref->id));
+    meta_bind_id(s, 2, ref->id);
+    sqlite3_bind_blob64(s, 3, ref->inl, ref->inl_len, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    meta_done(s);
+    return rc == SQLITE_DONE ? S3_OK : meta_fail(c, "store inline blob");
+}
+
+int meta_inline_get(struct meta_conn *c, struct blob_ref *ref)
+{
+    sqlite3_stmt *s = meta_stmt(c, SQL_INL_GET);
+    int rc, r = 0;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, meta_inline_seq(ref->id));
+    meta_bind_id(s, 2, ref->id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        free(ref->inl);
+        /* never 0 bytes: even an empty blob has a header and a tag */
+        if ((ref->inl = malloc(n ? n : 1)) == NULL) {
+            log_error("storage: out of memory loading an inline blob");
+            r = -1;
+        } else {
+            if (n)
+                memcpy(ref->inl, sqlite3_column_blob(s, 0), n);
+            ref->inl_len = n;
+            r = 1;
+        }
+    } else if (rc != SQLITE_DONE) {
+        meta_fail(c, "read inline blob");
+        r = -1;
+    }
+    meta_done(s);
+    return r;
 }
 
 /* ------------------------------------------------------------------ small helpers */
@@ -574,12 +657,16 @@ s3_err refs_add(struct blob_refs *l, const unsigned char *id, uint64_t size)
     }
     memcpy(l->v[l->n].id, id, STOR_ID);
     l->v[l->n].size = size;
+    l->v[l->n].inl = NULL;
+    l->v[l->n].inl_len = 0;
     l->n++;
     return S3_OK;
 }
 
 void refs_release(struct blob_refs *l)
 {
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].inl);
     free(l->v);
     l->v = NULL;
     l->n = l->alloc = 0;
@@ -636,6 +723,21 @@ static int open_subdir(int dfd, const char *name)
     if (mkdirat(dfd, name, 0700) != 0 && errno != EEXIST)
         return -1;
     return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Inline blob stamps continue above the highest one stored (blob.c), whatever the clock says. */
+static s3_err inline_seq_init(struct stor *st)
+{
+    sqlite3_stmt *s = meta_stmt(st->writer, SQL_INL_MAXSEQ);
+    int rc;
+
+    if (s == NULL)
+        return S3E_INTERNAL;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        atomic_store(&st->inline_seq, (uint64_t)sqlite3_column_int64(s, 0));
+    meta_done(s);
+    return rc == SQLITE_ROW ? S3_OK : meta_fail(st->writer, "highest inline blob");
 }
 
 /*
@@ -712,6 +814,7 @@ s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, 
     pthread_cond_init(&st->pool_cv, NULL);
     pthread_mutex_init(&st->pin_mu, NULL);
     st->fsync = opts->fsync;
+    st->inline_max = STOR_INLINE_MAX;
     if ((st->dir = strdup(opts->data_dir)) == NULL) {
         e = S3E_NOMEM;
         snprintf(errbuf, errlen, "out of memory");
@@ -731,15 +834,8 @@ s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, 
         snprintf(errbuf, errlen, "cannot create %s/blobs or %s/tmp: %s", st->dir, st->dir, strerror(errno));
         goto out;
     }
-    /* All 256 fan-out directories up front: no mkdir (and no extra directory fsync) per PUT. */
-    for (int i = 0; i < 256; i++) {
-        char name[3];
-        snprintf(name, sizeof(name), "%02x", i);
-        if (mkdirat(st->blobs_fd, name, 0700) != 0 && errno != EEXIST) {
-            snprintf(errbuf, errlen, "cannot create %s/blobs/%s: %s", st->dir, name, strerror(errno));
-            goto out;
-        }
-    }
+    /* The 256 fan-out directories blobs/xx are made on first use (blob.c blob_place): most
+     * small objects are inline and never need one, and 256 mkdirs were most of a first start. */
     if ((e = blob_key_init(st, errbuf, errlen)) != S3_OK)
         goto out;
     e = S3E_INTERNAL;
@@ -753,6 +849,10 @@ s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, 
     }
     if (conn_open(st, st->writer, 1, errbuf, errlen) != S3_OK || migrate(st->writer->db, errbuf, errlen) != S3_OK)
         goto out;
+    if (inline_seq_init(st) != S3_OK) {
+        snprintf(errbuf, errlen, "cannot read %s/meta.db: %s", st->dir, sqlite3_errmsg(st->writer->db));
+        goto out;
+    }
     st->nreaders = opts->readers > 0 ? (size_t)opts->readers : 8;
     if ((st->readers = calloc(st->nreaders, sizeof(*st->readers))) == NULL) {
         e = S3E_NOMEM;
@@ -767,12 +867,11 @@ s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, 
     if ((e = key_check(st, errbuf, errlen)) != S3_OK)
         goto out;
     e = S3E_INTERNAL;
+    /* Last, when nothing else can fail: it empties tmp/ and starts the thread that sweeps blobs/. */
     if (stor_sweep(st) != S3_OK) {
         snprintf(errbuf, errlen, "start-up sweep of %s failed (see log)", st->dir);
         goto out;
     }
-    if (st->swept)
-        log_info("storage: removed %u orphan file(s) from %s", st->swept, st->dir);
     e = S3_OK;
 out:
     if (e != S3_OK) {
@@ -789,6 +888,8 @@ void stor_close(struct stor *st)
 {
     if (st == NULL)
         return;
+    /* Before anything it uses goes: the background sweep reads blobs/ and meta.db. */
+    stor_sweep_stop(st);
     /* Blobs whose deletion waited for a reader: by now no reader may remain. */
     if (st->deferred.n) {
         struct blob_refs d = st->deferred;
@@ -823,7 +924,7 @@ void stor_close(struct stor *st)
 
 unsigned stor_swept(const struct stor *st)
 {
-    return st ? st->swept : 0;
+    return st ? __atomic_load_n(&st->swept, __ATOMIC_RELAXED) : 0;   /* the sweep thread adds to it */
 }
 
 s3_err stor_integrity_check(struct stor *st)
@@ -863,6 +964,27 @@ s3_err stor_integrity_check(struct stor *st)
         e = S3E_INTERNAL;
     } else if (rc != SQLITE_DONE) {
         e = meta_fail(c, "foreign_key_check");
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (e != S3_OK)
+        goto out;
+    /* An inline blob is written and deleted with the rows naming it: one named by none is a
+     * leak (a file would be swept; a row would stay forever). */
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT lower(hex(id)) FROM blob_inline WHERE id NOT IN (SELECT blob_id FROM object_segs) "
+                           "AND id NOT IN (SELECT blob_id FROM parts) "
+                           "AND id NOT IN (SELECT blob_id FROM objects WHERE blob_id IS NOT NULL) LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK) {
+        e = meta_fail(c, "inline blob check");
+        goto out;
+    }
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        log_error("storage: inline blob %s is referenced by no object or part", sqlite3_column_text(s, 0));
+        e = S3E_INTERNAL;
+    } else if (rc != SQLITE_DONE) {
+        e = meta_fail(c, "inline blob check");
     }
 out:
     sqlite3_finalize(s);

@@ -1,9 +1,12 @@
 /*
  * storage/multipart.c - multipart uploads: create, parts, complete, abort.
  *
- * A part is a blob plus a row in parts.  Completion validates the client's list, then in one
- * transaction adds the object version whose segments are the chosen parts' blobs, in order (no
- * byte is copied), and drops the upload; blobs of parts left out are unlinked after the commit.
+ * A part is a blob plus a row in parts.  A small part (the last one, or a lone one) is an inline
+ * blob, inserted by the transaction that adds its parts row.  Completion validates the client's
+ * list, then in one transaction adds the object version whose segments are the chosen parts'
+ * blobs, in order (no byte is copied: an inline part's blob_inline row simply becomes the
+ * object's), and drops the upload.  Blobs of parts left out (and of a replaced part, and of every
+ * part on abort) go in that transaction when inline, or are unlinked after the commit when files.
  *
  * ETag of the result (what S3 returns, not a documented contract but relied upon by clients):
  * "\"" hex(MD5(md5(part 1) || md5(part 2) || ...)) "-N\"", with each md5 the 16 binary bytes of
@@ -196,6 +199,8 @@ s3_err stor_part_put(struct stor *st, const char *bucket, const char *key, const
         goto out;
     }
     e = upload_find(c, bucket, key, upload_id, &uprow, NULL, NULL, NULL);
+    if (e == S3_OK)
+        e = meta_inline_put(c, &ref);
     if (e == S3_OK) {
         /* the part it replaces, if any */
         if ((s = meta_stmt(c, SQL_PART_GET)) == NULL) {
@@ -234,12 +239,14 @@ s3_err stor_part_put(struct stor *st, const char *bucket, const char *key, const
     e = meta_write_end(st, c, e);
 out:
     if (e != S3_OK) {
-        if (!meta_commit_uncertain && refs_add(&mine, ref.id, ref.size) == S3_OK)
+        /* a new blob file nothing refers to (an inline one went with the rollback) */
+        if (ref.inl == NULL && !meta_commit_uncertain && refs_add(&mine, ref.id, ref.size) == S3_OK)
             blob_unlink(st, &mine);
         refs_release(&mine);
     } else {
         blob_unlink(st, &dead);
     }
+    free(ref.inl);
     refs_release(&dead);
     free(qetag);
     return e;

@@ -7,9 +7,12 @@
  * newest row of a key is its latest version; DeleteObject without a version id adds a delete
  * marker (Enabled: new id, Suspended: "null") or, unversioned, removes the object.
  *
- * Write path: blob_finish (temp -> fsync -> rename into blobs/) before the transaction, one
- * write transaction for the metadata, then the blobs of replaced versions are unlinked.  A
- * failed commit unlinks the new blob; a crash in between leaves an orphan for the sweep.
+ * Write path: blob_finish before the transaction.  A small blob comes back inline (its
+ * encrypted bytes in memory) and is inserted into blob_inline by the same write transaction as
+ * the object row, so bytes and metadata commit (or vanish) together.  A big one is a file
+ * (temp -> fsync -> rename into blobs/) before the transaction; a failed commit unlinks it and
+ * a crash in between leaves an orphan for the sweep.  Blobs of replaced versions: inline ones
+ * are deleted inside the transaction, files are unlinked after the commit.
  */
 #include "config.h"
 #include "storage/stor_int.h"
@@ -45,10 +48,12 @@ void stor_object_release(struct stor_object *o)
 
 /* ------------------------------------------------------------------ row helpers */
 
-/* Append the blobs of object row id to l. */
-static s3_err collect_segs(struct meta_conn *c, int64_t id, struct blob_refs *l)
+/* Append the blobs of object row id to l; with_data: an inline blob with a copy of its bytes
+ * (what a reader needs), otherwise ids and sizes only. */
+static s3_err collect_segs(struct meta_conn *c, int64_t id, struct blob_refs *l, int with_data)
 {
     sqlite3_stmt *s = meta_stmt(c, SQL_SEG_LIST);
+    size_t first = l->n;
     s3_err e = S3_OK;
     int rc;
 
@@ -67,6 +72,10 @@ static s3_err collect_segs(struct meta_conn *c, int64_t id, struct blob_refs *l)
     if (e == S3_OK && rc != SQLITE_DONE)
         e = meta_fail(c, "list object blobs");
     meta_done(s);
+    /* a completed multipart upload's small last part may be inline */
+    for (size_t i = first; e == S3_OK && with_data && i < l->n; i++)
+        if (meta_inline_get(c, &l->v[i]) < 0)
+            e = S3E_INTERNAL;
     return e;
 }
 
@@ -88,12 +97,48 @@ static s3_err exec_id(struct meta_conn *c, enum stor_sql id, int64_t a, int has_
 /* Remove object row id; its blobs go to dead. */
 static s3_err delete_row(struct meta_conn *c, int64_t id, struct blob_refs *dead)
 {
-    s3_err e = collect_segs(c, id, dead);
+    sqlite3_stmt *s = meta_stmt(c, SQL_OBJ_BLOB);
+    unsigned char bid[STOR_ID];
+    int rc, inl = 0;
+    uint64_t size = 0;
+    s3_err e = S3_OK;
+
+    if (s == NULL)
+        return S3E_INTERNAL;
+    /* one inline blob named by the row itself, or the list in object_segs */
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        inl = 1;
+        size = (uint64_t)sqlite3_column_int64(s, 1);
+        if (meta_col_id(s, 0, bid) != 0) {
+            log_error("storage: object row %lld has a malformed blob id", (long long)id);
+            e = S3E_INTERNAL;
+        }
+    } else if (rc != SQLITE_ROW) {
+        e = meta_fail(c, "read object blob");
+    }
+    meta_done(s);
     if (e == S3_OK)
+        e = inl ? refs_add(dead, bid, size) : collect_segs(c, id, dead, 0);
+    if (e == S3_OK && !inl)
         e = exec_id(c, SQL_SEG_DELETE, id, 0, 0, "delete object blobs");
     if (e == S3_OK)
         e = exec_id(c, SQL_OBJ_DELETE, id, 0, 0, "delete object");
     return e;
+}
+
+/* Append inline blob bid (size bytes of plaintext) with a copy of its bytes to l. */
+static s3_err collect_inline(struct meta_conn *c, const unsigned char *bid, uint64_t size, struct blob_refs *l)
+{
+    s3_err e = refs_add(l, bid, size);
+    int r;
+
+    if (e != S3_OK)
+        return e;
+    if ((r = meta_inline_get(c, &l->v[l->n - 1])) == 0)
+        log_error("storage: an object names an inline blob that does not exist");
+    return r == 1 ? S3_OK : S3E_INTERNAL;
 }
 
 /* Find a version: the latest when vid is NULL.  *found = 0 if none; otherwise id, is_latest
@@ -141,6 +186,7 @@ s3_err obj_write_version(struct meta_conn *c, int64_t bid, int versioning, const
     sqlite3_stmt *s;
     uint64_t size = 0;
     int found, latest, dm, rc;
+    int own_inline = nv->nsegs == 1 && nv->segs[0].inl != NULL;
     int64_t id, row;
     s3_err e;
 
@@ -172,6 +218,9 @@ s3_err obj_write_version(struct meta_conn *c, int64_t bid, int versioning, const
     sqlite3_bind_int64(s, 7, stor_now_ms());
     meta_bind_text(s, 8, nv->cksum_value);
     sqlite3_bind_int(s, 9, (int)nv->parts_count);
+    /* A blob just written inline is this version's alone: the row names it, no object_segs */
+    if (own_inline)
+        meta_bind_id(s, 23, nv->segs[0].id);
     if ((e = meta_bind_attrs(s, 10, nv->attrs)) != S3_OK) {
         meta_done(s);
         return e;
@@ -182,9 +231,9 @@ s3_err obj_write_version(struct meta_conn *c, int64_t bid, int versioning, const
         return meta_fail(c, "insert object");
     row = sqlite3_last_insert_rowid(c->db);
 
-    if (nv->nsegs && (s = meta_stmt(c, SQL_SEG_INSERT)) == NULL)
+    if (!own_inline && nv->nsegs && (s = meta_stmt(c, SQL_SEG_INSERT)) == NULL)
         return S3E_INTERNAL;
-    for (size_t i = 0; i < nv->nsegs; i++) {
+    for (size_t i = 0; !own_inline && i < nv->nsegs; i++) {
         sqlite3_bind_int64(s, 1, row);
         sqlite3_bind_int64(s, 2, (int64_t)i);
         meta_bind_id(s, 3, nv->segs[i].id);
@@ -223,12 +272,14 @@ s3_err obj_read_row(struct meta_conn *c, int64_t row, const char *bucket, struct
 }
 
 /* Read the version (latest if vid is NULL) with the S3 error for a missing one or a delete
- * marker; segs (optional) receives its blobs. */
+ * marker; segs (optional) receives its blobs, inline ones with their bytes. */
 static s3_err obj_fetch(struct meta_conn *c, const char *bucket, const char *key, const char *vid,
                         struct stor_object *out, struct blob_refs *segs)
 {
     sqlite3_stmt *s;
     int64_t bid, id = 0;
+    unsigned char inl_id[STOR_ID];
+    int has_inl = 0;
     s3_err e;
     int rc;
 
@@ -246,6 +297,13 @@ static s3_err obj_fetch(struct meta_conn *c, const char *bucket, const char *key
         e = meta_row_object(s, out, 1);
         if (e == S3_OK && (out->bucket = strdup(bucket)) == NULL)
             e = S3E_NOMEM;
+        if (e == S3_OK && sqlite3_column_type(s, OC_BLOB) != SQLITE_NULL) {
+            has_inl = 1;
+            if (meta_col_id(s, OC_BLOB, inl_id) != 0) {
+                log_error("storage: object row %lld has a malformed blob id", (long long)id);
+                e = S3E_INTERNAL;
+            }
+        }
     } else if (rc == SQLITE_DONE) {
         e = vid ? S3E_NO_SUCH_VERSION : S3E_NO_SUCH_KEY;
     } else {
@@ -258,7 +316,9 @@ static s3_err obj_fetch(struct meta_conn *c, const char *bucket, const char *key
     }
     if (out->is_delete_marker)
         return vid ? S3E_METHOD_NOT_ALLOWED : S3E_NO_SUCH_KEY;
-    if (segs && (e = collect_segs(c, id, segs)) != S3_OK)
+    if (segs)
+        e = has_inl ? collect_inline(c, inl_id, out->size, segs) : collect_segs(c, id, segs, 1);
+    if (e != S3_OK)
         stor_object_release(out);
     return e;
 }
@@ -297,6 +357,8 @@ s3_err stor_object_put(struct stor *st, const char *bucket, const char *key, str
     } else {
         e = meta_bucket_lookup(c, bucket, &bid, &versioning, NULL);
         if (e == S3_OK)
+            e = meta_inline_put(c, &ref);
+        if (e == S3_OK)
             e = obj_write_version(c, bid, versioning, key, &nv, &dead, &row, vid);
         if (e == S3_OK)
             e = meta_refs_unreferenced(c, &dead);
@@ -307,13 +369,15 @@ s3_err stor_object_put(struct stor *st, const char *bucket, const char *key, str
     if (e != S3_OK) {
         if (out)
             stor_object_release(out);
-        /* the new blob is in blobs/ but nothing refers to it */
-        if (!meta_commit_uncertain && refs_add(&mine, ref.id, ref.size) == S3_OK)
+        /* a new blob file is in blobs/ but nothing refers to it (an inline one went with the
+         * rollback) */
+        if (ref.inl == NULL && !meta_commit_uncertain && refs_add(&mine, ref.id, ref.size) == S3_OK)
             blob_unlink(st, &mine);
         refs_release(&mine);
     } else {
         blob_unlink(st, &dead);
     }
+    free(ref.inl);
     refs_release(&dead);
     return e;
 }

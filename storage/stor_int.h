@@ -15,6 +15,7 @@
 #define S3IAM_STORAGE_STOR_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,18 +32,29 @@
 #define STOR_HDR 72u              /* header bytes before segment 0 (see blob.c) */
 #define STOR_ID 16u               /* random blob id; its 32 hex digits name the file */
 #define STOR_MIN_PART 5242880u    /* every multipart part but the last must be this big */
+/* Blobs of at most this many plaintext bytes are kept in SQLite (table blob_inline) instead of
+ * a file: one segment, so a small blob never touches the file system and is written by the
+ * same commit as the row that references it.  Must not exceed STOR_SEG. */
+#define STOR_INLINE_MAX STOR_SEG
 
-/* One blob file: its id and plaintext size. */
+/* One blob: its id and plaintext size.  A blob is either a file (blobs/xx/<hex id>) or a row of
+ * blob_inline holding the same bytes a file would (header + segments). */
 struct blob_ref {
     unsigned char id[STOR_ID];
     uint64_t size;
+    /* Its encrypted bytes when they are at hand (a blob just finished inline, or one loaded
+     * for a reader), else NULL.  Owned by whoever holds the ref: refs_release frees them. */
+    unsigned char *inl;
+    size_t inl_len;
 };
 /* A growable list of them (object segments, blobs to delete after a commit). */
 struct blob_refs {
     struct blob_ref *v;
     size_t n, alloc;
 };
+/* Append (id, size) with no inline bytes. */
 s3_err refs_add(struct blob_refs *l, const unsigned char *id, uint64_t size);
+/* Free the array and every inl it holds.  NULL-safe members. */
 void refs_release(struct blob_refs *l);
 
 /* ------------------------------------------------------------------ SQL */
@@ -56,6 +68,10 @@ void refs_release(struct blob_refs *l);
     "id, key, version_id, is_latest, is_dm, size, etag, mtime_ms, cksum_value, parts_count, "    \
     STOR_ATTR_COLS
 enum { OC_ID = 0, OC_KEY, OC_VID, OC_LATEST, OC_DM, OC_SIZE, OC_ETAG, OC_MTIME, OC_CKVAL, OC_PARTS, OC_ATTRS };
+/* A version's own row plus objects.blob_id: the id of its one inline blob when it has one
+ * (then there is no object_segs row), NULL when its bytes are listed in object_segs. */
+#define STOR_OBJ_COLS_BLOB STOR_OBJ_COLS ", blob_id"
+#define OC_BLOB (OC_ATTRS + STOR_ATTR_NCOLS)
 #define STOR_UP_COLS "id, key, upload_id, initiated_ms, " STOR_ATTR_COLS
 enum { UC_ID = 0, UC_KEY, UC_UPLOAD_ID, UC_INITIATED, UC_ATTRS };
 
@@ -87,15 +103,16 @@ enum { UC_ID = 0, UC_KEY, UC_UPLOAD_ID, UC_INITIATED, UC_ATTRS };
                      "ON CONFLICT(account, attr) DO UPDATE SET value=excluded.value")             \
     X(SQL_AATTR_DEL, "DELETE FROM account_attrs WHERE account=?1 AND attr=?2")                   \
     /* objects: the newest row of a key is its latest version (ids only grow) */                 \
-    X(SQL_OBJ_LATEST, "SELECT " STOR_OBJ_COLS " FROM objects WHERE bucket_id=?1 AND key=?2 "      \
+    X(SQL_OBJ_LATEST, "SELECT " STOR_OBJ_COLS_BLOB " FROM objects WHERE bucket_id=?1 AND key=?2 " \
                       "ORDER BY id DESC LIMIT 1")                                                 \
-    X(SQL_OBJ_VERSION, "SELECT " STOR_OBJ_COLS " FROM objects WHERE bucket_id=?1 AND key=?2 "     \
+    X(SQL_OBJ_VERSION, "SELECT " STOR_OBJ_COLS_BLOB " FROM objects WHERE bucket_id=?1 AND key=?2 " \
                        "AND version_id=?3")                                                       \
     X(SQL_OBJ_BY_ID, "SELECT " STOR_OBJ_COLS " FROM objects WHERE id=?1")                        \
     X(SQL_OBJ_INSERT, "INSERT INTO objects(bucket_id, key, version_id, is_latest, is_dm, size, "  \
-                      "etag, mtime_ms, cksum_value, parts_count, " STOR_ATTR_COLS ") "            \
+                      "etag, mtime_ms, cksum_value, parts_count, " STOR_ATTR_COLS ", blob_id) "   \
                       "VALUES(?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "   \
-                      "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)")                                  \
+                      "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)")                             \
+    X(SQL_OBJ_BLOB, "SELECT blob_id, size FROM objects WHERE id=?1")                              \
     X(SQL_OBJ_SET_LATEST, "UPDATE objects SET is_latest=?2 WHERE id=?1")                         \
     X(SQL_OBJ_DELETE, "DELETE FROM objects WHERE id=?1")                                          \
     X(SQL_OBJ_SET_TAGS, "UPDATE objects SET tags=?2 WHERE id=?1")                                \
@@ -104,6 +121,11 @@ enum { UC_ID = 0, UC_KEY, UC_UPLOAD_ID, UC_INITIATED, UC_ATTRS };
     X(SQL_SEG_DELETE, "DELETE FROM object_segs WHERE obj_id=?1")                                  \
     X(SQL_BLOB_REFD, "SELECT 1 FROM object_segs WHERE blob_id=?1 "                               \
                      "UNION ALL SELECT 1 FROM parts WHERE blob_id=?1 LIMIT 1")                    \
+    /* inline blobs: seq is the time stamp in the first 8 bytes of id (meta_inline_seq) */      \
+    X(SQL_INL_INSERT, "INSERT INTO blob_inline(seq, id, data) VALUES(?1, ?2, ?3)")                 \
+    X(SQL_INL_GET, "SELECT data FROM blob_inline WHERE seq=?1 AND id=?2")                          \
+    X(SQL_INL_DELETE, "DELETE FROM blob_inline WHERE seq=?1 AND id=?2")                            \
+    X(SQL_INL_MAXSEQ, "SELECT max(seq) FROM blob_inline")                                          \
     /* listing: key >= ?2 in byte order; the caller stops at the end of the prefix */            \
     X(SQL_LIST_CURRENT, "SELECT " STOR_OBJ_COLS " FROM objects WHERE bucket_id=?1 AND key>=?2 "   \
                         "AND is_latest=1 AND is_dm=0 ORDER BY key")                               \
@@ -147,6 +169,19 @@ struct meta_conn {
 
 /* ------------------------------------------------------------------ the store */
 
+/* One cached bucket row (bucket.c): fixed-size copies, so a zeroed struct stor is an empty
+ * cache and nothing needs freeing.  Names that do not fit are simply not cached. */
+#define STOR_BKT_CACHE 64
+struct stor_bkt_slot {
+    uint64_t gen;                /* bkt_gen when filled; stale once it differs */
+    int used;
+    int versioning;
+    int64_t created_ms;
+    char name[64];
+    char owner[16];
+    char region[32];
+};
+
 struct stor {
     char *dir;                   /* DATA */
     int fsync;
@@ -154,6 +189,9 @@ struct stor {
     unsigned char kek[32];       /* master key: wraps each blob's data key */
     int kek_created;             /* blob_key_init made a new master.key at this start */
     EVP_CIPHER *gcm;             /* fetched once: implicit fetches cost a lock per call */
+    size_t inline_max;           /* STOR_INLINE_MAX; tests lower it to force blob files */
+    _Atomic uint64_t inline_seq; /* the last inline blob stamp (blob.c); starts above every
+                                    blob_inline.seq in the store, so stamps never collide */
     unsigned swept;
 
     struct meta_conn *writer;
@@ -169,6 +207,10 @@ struct stor {
     struct stor_reader *open_readers;
     struct blob_refs deferred;   /* deleted while a reader still had them open */
     uint64_t del_gen;            /* bumped by every batch of blob deletions */
+
+    /* Bucket rows, read on nearly every request (bucket.c; guarded by a mutex there). */
+    uint64_t bkt_gen;            /* bumped after every bucket create/delete/versioning change */
+    struct stor_bkt_slot bkt_cache[STOR_BKT_CACHE];
 };
 
 /* ------------------------------------------------------------------ meta.c */
@@ -223,9 +265,22 @@ s3_err meta_bind_attrs(sqlite3_stmt *s, int first, const struct stor_object *o);
 s3_err meta_row_object(sqlite3_stmt *s, struct stor_object *o, int full);
 /* Fill the attribute fields of o from columns first.. (STOR_ATTR_COLS). */
 s3_err meta_row_attrs(sqlite3_stmt *s, int first, struct stor_object *o, int full);
-/* Of the blobs in l, keep only those no row references any more (call inside the write
- * transaction that dropped the references). */
+/* Of the blobs in l, keep only the blob files no row references any more (call inside the
+ * write transaction that dropped the references).  Unreferenced inline blobs are deleted right
+ * here, in that transaction, and leave the list: there is no file to unlink after the commit.
+ * "Referenced" is SQL_BLOB_REFD (object_segs, parts): an inline blob named by objects.blob_id
+ * belongs to that one row, so it is in l only once that row is gone. */
 s3_err meta_refs_unreferenced(struct meta_conn *c, struct blob_refs *l);
+/* Inside a write transaction: store the bytes of ref in blob_inline if it is an inline blob
+ * (ref->inl set); nothing for a blob file. */
+s3_err meta_inline_put(struct meta_conn *c, const struct blob_ref *ref);
+/* If blob ref is inline, load a copy of its bytes into ref->inl (freed by refs_release): 1; 0
+ * if it is not (a file); -1 on error (logged). */
+int meta_inline_get(struct meta_conn *c, struct blob_ref *ref);
+/* blob_inline.seq of an inline blob id: its first 8 bytes (a time stamp), as an integer key,
+ * so the table is a rowid b-tree that grows by appending.  The full id is stored and checked
+ * too: a file's random id may map to any seq. */
+int64_t meta_inline_seq(const unsigned char *id);
 
 /* Random URL-safe id of n characters ([A-Za-z0-9._]) into out[n+1]. */
 s3_err stor_random_id(char *out, size_t n);
@@ -256,8 +311,12 @@ s3_err obj_read_row(struct meta_conn *c, int64_t row, const char *bucket, struct
 
 /* Load DATA/master.key or create it (32 random bytes, 0600).  Writes a reason to errbuf. */
 s3_err blob_key_init(struct stor *st, char *errbuf, size_t errlen);
-/* Finish a blob (last segment, optional fsync), move it into blobs/ and free b (also on
- * failure, when the temp file is removed).  ref_out receives its id and size. */
+/* Finish a blob and free b (also on failure, when a temp file is removed).  ref_out receives
+ * its id and size.  A blob of at most st->inline_max bytes never had a file: its encrypted
+ * bytes (the file format: header + one segment) go to ref_out->inl (malloc'd, the caller's;
+ * store them with meta_inline_put in the transaction that references the blob).  A bigger one
+ * gets its last segment, the optional fsync, and its rename into blobs/ (creating the fan-out
+ * directory on first use); ref_out->inl is then NULL. */
 s3_err blob_finish(struct stor_blob *b, struct blob_ref *ref_out);
 /* Remove blob files after the commit that dropped their last reference; a blob still open by
  * a reader is removed when that reader closes.  Logs failures. */
@@ -266,10 +325,12 @@ void blob_unlink(struct stor *st, const struct blob_refs *l);
 void blob_relpath(const unsigned char *id, char out[2 + 1 + 2 * STOR_ID + 1]);
 
 /* Reader plumbing for object.c: the deletion generation to read before taking the snapshot,
- * then a reader over segs (copied) that is registered so its blobs are not removed under it.
- * *stale_out = 1 (and *out NULL) when a deletion raced with the snapshot: retry. */
+ * then a reader over segs (copied) that is registered so its blob files are not removed under
+ * it.  Inline blobs must come with their bytes (segs->v[i].inl, loaded in the snapshot); those
+ * move into the reader (set to NULL in segs) on success.  *stale_out = 1 (and *out NULL) when a
+ * deletion raced with the snapshot: retry. */
 uint64_t blob_del_gen(struct stor *st);
-s3_err blob_reader_new(struct stor *st, const struct blob_refs *segs, uint64_t gen, struct stor_reader **out,
+s3_err blob_reader_new(struct stor *st, struct blob_refs *segs, uint64_t gen, struct stor_reader **out,
                        int *stale_out);
 
 /* ------------------------------------------------------------------ sweep.c */

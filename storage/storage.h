@@ -1,17 +1,22 @@
 /*
  * storage/storage.h - buckets, objects, versions, multipart uploads and bucket settings.
  *
- * Storage knows nothing of HTTP, XML, SigV4 or policies.  It keeps object bytes in files under
- * DATA/blobs named by an internal random id (never by the key), encrypted at rest with
- * AES-256-GCM in fixed-size segments so ranges can be read without decrypting the whole file,
- * and keeps every piece of metadata in SQLite (DATA/meta.db, WAL mode, schema version +
- * migrations, prepared statements only).
+ * Storage knows nothing of HTTP, XML, SigV4 or policies.  It keeps object bytes as blobs named
+ * by an internal random id (never by the key), encrypted at rest with AES-256-GCM in fixed-size
+ * segments so ranges can be read without decrypting the whole blob: a blob of at most one
+ * segment (64 KiB) as a row of SQLite, a bigger one as a file under DATA/blobs.  Every piece of
+ * metadata is in SQLite too (DATA/meta.db, WAL mode, schema version + migrations, prepared
+ * statements only).
  *
- * Durability contract: bytes go to DATA/tmp/<id>, are renamed into DATA/blobs/, and only then
- * is the metadata committed in one SQLite transaction.  A crash at any moment leaves either the
- * old state or the new one visible, never a partial object.  stor_open() sweeps tmp/ and any
- * blob not referenced by the metadata (orphans).  With opts.fsync the file and its directory are
- * fsync'd before the commit and SQLite runs with synchronous=FULL.
+ * Durability contract: a small blob's bytes are written by the very SQLite transaction that
+ * commits the metadata referring to them, so both appear, or vanish, together.  A big blob's
+ * bytes go to DATA/tmp/<id>, are renamed into DATA/blobs/, and only then is the metadata
+ * committed in one SQLite transaction.  A crash at any moment leaves either the old state or
+ * the new one visible, never a partial object.  stor_open() empties tmp/ and starts a background
+ * sweep of the blob files the metadata does not reference (orphans; a small blob cannot be one);
+ * see stor_sweep_wait().  With opts.fsync a blob file and its directory (and DATA/blobs, when it
+ * gains a fan-out directory) are fsync'd before the commit, and SQLite runs with
+ * synchronous=FULL: for a small object the WAL sync of its commit is the only sync.
  *
  * Threads: a struct stor is shared by every server thread; all functions are thread-safe.
  *
@@ -45,9 +50,22 @@ struct stor_opts {
 s3_err stor_open(const struct stor_opts *opts, struct stor **out, char *errbuf, size_t errlen);
 /* Close every connection.  NULL-safe. */
 void stor_close(struct stor *st);
-/* Number of orphan files removed by the start-up sweep (for the log and tests). */
+/* Number of orphan files removed by the start-up sweep (for the log and tests): those from
+ * tmp/ once stor_open returns, growing while the background sweep of blobs/ runs; final once
+ * stor_sweep_wait() has returned. */
 unsigned stor_swept(const struct stor *st);
-/* Run PRAGMA integrity_check; S3_OK iff it says "ok". */
+/* The start-up sweep of blobs/ runs in a background thread started by stor_open, while the
+ * store is used.  It removes blob files that no object version or part references and whose
+ * mtime is older than the stor_open call (a newer one may belong to a write that has not
+ * committed yet), and logs one line with the count and the time taken when it ends.
+ * stor_sweep_wait blocks until it has ended: S3_OK when it completed (at once if it already
+ * has, or if none was started); S3E_INTERNAL if it failed (logged) or did not run. */
+s3_err stor_sweep_wait(struct stor *st);
+/* Stop the background sweep (it checks before each file) and join its thread; stor_close calls
+ * it first.  Orphans it did not reach stay until the next start.  NULL-safe; call it from the
+ * thread that closes the store, not concurrently with itself. */
+void stor_sweep_stop(struct stor *st);
+/* PRAGMA integrity_check, plus: no inline blob row that nothing references.  S3_OK iff both hold. */
 s3_err stor_integrity_check(struct stor *st);
 
 /* ------------------------------------------------------------------ key/value lists */
@@ -104,9 +122,9 @@ s3_err stor_account_attr_set(struct stor *st, const char *account, const char *a
 /* Checksum algorithms for x-amz-checksum-*; the value is kept as the client's base64 text. */
 enum stor_cksum { STOR_CK_NONE = 0, STOR_CK_CRC32, STOR_CK_CRC32C, STOR_CK_SHA1, STOR_CK_SHA256, STOR_CK_CRC64NVME };
 
-/* A blob being written: a temp file, encrypted as it is written.  Not visible to anyone until
- * handed to stor_object_put / stor_part_put, which take ownership of it (also on failure).
- * stor_blob_abort deletes the temp file. */
+/* A blob being written, encrypted as it is written: in memory while it fits in one segment,
+ * then a temp file.  Not visible to anyone until handed to stor_object_put / stor_part_put,
+ * which take ownership of it (also on failure).  stor_blob_abort deletes the temp file, if any. */
 struct stor_blob;
 s3_err stor_blob_new(struct stor *st, struct stor_blob **out);
 s3_err stor_blob_write(struct stor_blob *b, const void *data, size_t n);

@@ -190,11 +190,12 @@ def run(f, fsync):
         if r.status != 200:
             f.rep.fatal("seed PUT %s: %r" % (k, r))
 
-    # -- object bytes: the temp file
+    # -- object bytes: the temp file.  Objects up to 64 KiB are kept inline in SQLite (no file),
+    # so these bodies are larger; the WAL scenarios below use small, inline ones.
     for err in ("ENOSPC", "EIO"):
         k = "new-%s" % err.lower()
         f.model[k] = None
-        data = body(k, 2000)
+        data = body(k, 100000)
         f.scenario("PUT new key, write() to tmp/ fails with %s" % err,
                    dict(call="write", path=tmpdir, err=err), lambda k=k, data=data: f.put(k, data),
                    f.keep(k), f.put_retry(k, data))
@@ -206,31 +207,31 @@ def run(f, fsync):
     f.scenario("PUT, a short write() then ENOSPC on tmp/",
                dict(call="write", path=tmpdir, err="ENOSPC", mode="short"), lambda: f.put("old-small", data),
                f.keep("old-small"), f.put_retry("old-small", data))
-    data = body("emfile", 100)
+    data = body("emfile", 100000)
     f.scenario("PUT, openat() of the temp file fails (EMFILE)",
                dict(call="openat", path=tmpdir, err="EMFILE"), lambda: f.put("old-small", data),
                f.keep("old-small"), f.put_retry("old-small", data))
-    data = body("rename", 4000)
+    data = body("rename", 100000)
     f.scenario("PUT, renameat() into blobs/ fails (EIO)",
                dict(call="rename", path=blobs, err="EIO"), lambda: f.put("old-small", data),
                f.keep("old-small"), f.put_retry("old-small", data))
     if fsync:
-        data = body("fdatasync", 4000)
+        data = body("fdatasync", 100000)
         f.scenario("PUT --fsync, fdatasync() of the temp file fails (EIO)",
                    dict(call="fsync", path=tmpdir, err="EIO"), lambda: f.put("old-small", data),
                    f.keep("old-small"), f.put_retry("old-small", data))
-        data = body("dirsync", 4000)
+        data = body("dirsync", 100000)
         f.scenario("PUT --fsync, fsync() of the blobs/ directory fails (EIO)",
                    dict(call="fsync", path=blobs, err="EIO"), lambda: f.put("old-small", data),
                    f.keep("old-small"), f.put_retry("old-small", data))
 
     # -- metadata: SQLite's write-ahead log
     data = body("wal", 3000)
-    f.scenario("PUT, the metadata commit cannot write the WAL (EIO)",
+    f.scenario("PUT of a small (inline) object, the metadata commit cannot write the WAL (EIO)",
                dict(call="write,pwrite", path=wal, err="EIO"), lambda: f.put("old-small", data),
                f.keep("old-small"), f.put_retry("old-small", data))
     data = body("wal-nospc", 3000)
-    f.scenario("PUT, the metadata commit cannot write the WAL (ENOSPC)",
+    f.scenario("PUT of a small (inline) object, the metadata commit cannot write the WAL (ENOSPC)",
                dict(call="write,pwrite", path=wal, err="ENOSPC"), lambda: f.put("old-small", data),
                f.keep("old-small"), f.put_retry("old-small", data))
 

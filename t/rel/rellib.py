@@ -219,10 +219,18 @@ class Server:
     def sanitizer_report(self):
         return bool(SANITIZER_RE.search(self.log_text()))
 
-    def swept(self):
-        """Orphan files the last start-up sweep removed (0 when it logged nothing)."""
-        m = re.search(r"start-up sweep removed (\d+) orphan", self.log_since_start())
-        return int(m.group(1)) if m else 0
+    def swept(self, timeout=60):
+        """Orphan files the last start-up sweep removed.  blobs/ is swept in the background
+        after the server listens, so this waits for storage's one summary line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = re.search(r"start-up sweep removed (\d+) orphan", self.log_since_start())
+            if m:
+                return int(m.group(1))
+            if time.monotonic() > deadline:
+                raise RuntimeError("no 'start-up sweep removed N orphan' line within %d s:\n%s" %
+                                   (timeout, self.log_tail()))
+            time.sleep(0.02)
 
     def rss_kb(self):
         try:
@@ -390,10 +398,13 @@ def blob_files(data):
 
 
 def referenced_blobs(data):
-    """Blob ids the metadata references (object versions and uploaded parts)."""
-    rows = sqlite(os.path.join(data, "meta.db"),
-                  "SELECT lower(hex(blob_id)) FROM object_segs UNION SELECT lower(hex(blob_id)) FROM parts;")
-    return set(rows)
+    """Ids of the blob files the metadata references (object versions and uploaded parts); a
+    blob kept inline in SQLite (table blob_inline, schema 2) has no file and is left out."""
+    db = os.path.join(data, "meta.db")
+    sql = "SELECT lower(hex(blob_id)) FROM object_segs UNION SELECT lower(hex(blob_id)) FROM parts"
+    if sqlite(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='blob_inline';"):
+        sql += " EXCEPT SELECT lower(hex(id)) FROM blob_inline"
+    return set(sqlite(db, sql + ";"))
 
 
 def tmp_files(data):
