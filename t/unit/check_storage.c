@@ -27,6 +27,7 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "t/unit/stor_fixture.h"
 #include "storage/stor_int.h"   /* blob_del_gen, blob_reader_new: the reader/deletion race;
                                    st->inline_max; sqlite3.h for looking into meta.db */
 
@@ -35,25 +36,9 @@
 #define SEG 65536u
 #define HDR 72u
 
-static char g_root[256];
-static char g_data[300];
-static struct stor *g_st;
-
-#define EXPECT(expr, want)                                                                        \
-    do {                                                                                          \
-        s3_err e_ = (expr);                                                                       \
-        ck_assert_msg(e_ == (want), "%s: got %s, want %s", #expr, err_name(e_), err_name(want));  \
-    } while (0)
-#define OK(expr) EXPECT(expr, S3_OK)
-
-/* ------------------------------------------------------------------ fixture */
-
 static void open_store(void)
 {
-    struct stor_opts o = { g_data, 0, 4 };
-    char err[512] = "";
-    s3_err e = stor_open(&o, &g_st, err, sizeof(err));
-    ck_assert_msg(e == S3_OK, "stor_open: %s (%s)", err, err_name(e));
+    fixture_open(4);
 }
 
 static void reopen(void)
@@ -63,53 +48,18 @@ static void reopen(void)
     open_store();
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Also run at exit: a failing test ends its process without the checked teardown. */
-static void remove_root(void)
-{
-    if (g_root[0])
-        nftw(g_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    g_root[0] = 0;
-}
-
 static void setup(void)
 {
-    static int registered;
-    if (!registered++)
-        atexit(remove_root);
-    log_set_level(LOG_WARN);
-    snprintf(g_root, sizeof(g_root), "/tmp/check_storage.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_root));
-    snprintf(g_data, sizeof(g_data), "%s/data", g_root);   /* stor_open creates it */
+    fixture_dir("check_storage");
     open_store();
 }
 
 static void teardown(void)
 {
-    stor_close(g_st);
-    g_st = NULL;
-    remove_root();
+    fixture_teardown();
 }
 
 /* ------------------------------------------------------------------ helpers */
-
-static void fill(unsigned char *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (unsigned char)x;
-    }
-}
 
 static void md5(const void *p, size_t n, unsigned char out[16])
 {

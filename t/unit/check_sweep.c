@@ -29,29 +29,14 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "t/unit/stor_fixture.h"
 
 #define OBJ_SIZE 100000u       /* > the inline limit (one 64 KiB segment): a blob file */
 #define HOUR 3600
 
-static char g_root[256];
-static char g_data[300];
-static struct stor *g_st;
-
-#define EXPECT(expr, want)                                                                        \
-    do {                                                                                          \
-        s3_err e_ = (expr);                                                                       \
-        ck_assert_msg(e_ == (want), "%s: got %s, want %s", #expr, err_name(e_), err_name(want));  \
-    } while (0)
-#define OK(expr) EXPECT(expr, S3_OK)
-
-/* ------------------------------------------------------------------ fixture */
-
 static void open_store(void)
 {
-    struct stor_opts o = { g_data, 0, 2 };
-    char err[512] = "";
-    s3_err e = stor_open(&o, &g_st, err, sizeof(err));
-    ck_assert_msg(e == S3_OK, "stor_open: %s (%s)", err, err_name(e));
+    fixture_open(2);
 }
 
 static void close_store(void)
@@ -60,38 +45,15 @@ static void close_store(void)
     g_st = NULL;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Also run at exit: a failing test ends its process without the checked teardown. */
-static void remove_root(void)
-{
-    if (g_root[0])
-        nftw(g_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    g_root[0] = 0;
-}
-
 /* A fresh, empty data directory with no store open: each test sets the scene first. */
 static void setup(void)
 {
-    static int registered;
-    if (!registered++)
-        atexit(remove_root);
-    log_set_level(LOG_WARN);
-    snprintf(g_root, sizeof(g_root), "/tmp/check_sweep.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_root));
-    snprintf(g_data, sizeof(g_data), "%s/data", g_root);
+    fixture_dir("check_sweep");
 }
 
 static void teardown(void)
 {
-    close_store();
-    remove_root();
+    fixture_teardown();
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -101,17 +63,6 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static void fill(unsigned char *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (unsigned char)x;
-    }
 }
 
 static void data_path(char *out, size_t n, const char *rel)
