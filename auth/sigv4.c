@@ -627,15 +627,10 @@ void sigv4_signing_key(struct s3_str secret, const char *date, const char *regio
 
 void sigv4_hmac_hex(const unsigned char key[32], struct s3_str msg, char out[65])
 {
-    static const char hx[] = "0123456789abcdef";
     unsigned char mac[32];
 
     hmac256(key, 32, msg.p, msg.len, mac);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hx[mac[i] >> 4];
-        out[2 * i + 1] = hx[mac[i] & 15];
-    }
-    out[64] = 0;
+    s3_hex(mac, 32, out);
 }
 
 /* ------------------------------------------------------------------ parsing */
