@@ -3,8 +3,9 @@
  * keys and STS sessions of one or more accounts, in memory, with every policy document compiled
  * once (when it is stored or loaded) and shared by the requests that use it.
  *
- * Layout.  One struct iam_db holds the AWS managed policies (arn:aws:iam::aws:policy/..., the
- * same for every account) and one struct iam_account per account.  The entity structs below are
+ * Layout.  One struct iam_db holds one struct iam_account per account.  The AWS managed policies
+ * (arn:aws:iam::aws:policy/..., the same for every account) are compiled once per process, on
+ * first use, and shared by every database.  The entity structs below are
  * exposed read-only so the server can render them without copying; only the functions in this
  * header change them.
  *
@@ -208,9 +209,9 @@ struct iam_db;
  * lock held. */
 typedef s3_err (*iam_save_fn)(void *ud, const char *account, const char *json);
 
-/* A new database with the AWS managed policies compiled (they are embedded in the program).
- * *out is freed with iam_db_free.  Errors: S3E_NOMEM, S3E_INTERNAL (an embedded document does
- * not compile: a bug, logged). */
+/* A new, empty database.  The AWS managed policies (embedded in the program) are compiled on
+ * first use, not here.  *out is freed with iam_db_free.  Errors: S3E_NOMEM, S3E_INTERNAL (the
+ * lock cannot be initialised). */
 s3_err iam_db_new(struct iam_db **out);
 void iam_db_free(struct iam_db *db);   /* NULL-safe */
 void iam_db_set_saver(struct iam_db *db, iam_save_fn fn, void *ud);
@@ -241,7 +242,7 @@ s3_err iam_write_commit(struct iam_account *a);
 /* Undo everything since iam_write_begin (if anything changed) and release the lock. */
 void iam_write_abort(struct iam_account *a);
 
-/* AWS managed policies (the array is fixed after iam_db_new; no lock needed). */
+/* AWS managed policies (compiled on the first call, then fixed; no lock needed). */
 size_t iam_aws_policy_count(const struct iam_db *db);
 const struct iam_mpolicy *iam_aws_policy_at(const struct iam_db *db, size_t i);
 

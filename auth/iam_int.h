@@ -22,8 +22,6 @@ struct iam_db {
     pthread_rwlock_t lock;
     struct iam_account **accts;
     size_t n_accts, cap_accts;
-    struct iam_mpolicy **aws;     /* AWS managed policies, sorted by name */
-    size_t n_aws;
     iam_save_fn save;
     void *save_ud;
     time_t (*now)(void *ud);

@@ -335,7 +335,8 @@ s3_err blob_reader_new(struct stor *st, struct blob_refs *segs, uint64_t gen, st
 
 /* ------------------------------------------------------------------ sweep.c */
 
-/* Empty tmp/ and remove blob files no row references; counts them in st->swept. */
+/* Empty tmp/ now, then start the background thread that removes blob files no row references
+ * and older than this start (stor_sweep_wait / stor_sweep_stop); both count in st->swept. */
 s3_err stor_sweep(struct stor *st);
 
 #endif
